@@ -1,0 +1,91 @@
+"""discovery_api: network records and feed job status over API Gateway (REST).
+
+GET /bibs/{id}          the network record, MARCXML or MARC-in-JSON by Accept
+GET /feeds/jobs/{id}    a feed job: status, counts by outcome, the first rejects
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from netzone import marc
+from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
+from netzone.problems import PROBLEM_JSON, Problem, negotiate
+from netzone.settings import DiscoverySettings
+
+settings = DiscoverySettings()
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+catalog = DynamoCatalogStore(settings.catalog_table)
+jobs = DynamoJobStore(settings.jobs_table)
+
+MARCXML = "application/marcxml+xml"
+MARC_JSON = "application/json"
+BIB_FORMATS = [MARCXML, MARC_JSON, "application/xml", "text/xml"]
+
+
+@app.get("/bibs/<bib_id>")
+def get_bib(bib_id: str):
+    chosen = negotiate(
+        app.current_event.headers.get("accept") or app.current_event.headers.get("Accept"), BIB_FORMATS
+    )
+    if chosen is None:
+        raise Problem(
+            406, "unsupported-media-type", f"ask for one of {', '.join(BIB_FORMATS[:2])} in the Accept header"
+        )
+    cluster = catalog.get_cluster(bib_id)
+    if cluster is None:
+        raise Problem(
+            404, "bib-not-found", f"no network record has id {bib_id!r}; ids are in the feed job or a search"
+        )
+    if cluster.status == "withdrawn":
+        raise Problem(
+            410, "bib-withdrawn", f"network record {bib_id} was withdrawn: every source record was deleted"
+        )
+    headers = {"ETag": f'"{cluster.version}"', "Last-Modified-Datestamp": cluster.datestamp or ""}
+    if chosen == MARC_JSON:
+        return Response(200, MARC_JSON, marc.record_to_marc_json(cluster.record), headers)
+    return Response(200, chosen, marc.record_to_marcxml(cluster.record).decode(), headers)
+
+
+@app.get("/feeds/jobs/<job_id>")
+def get_feed_job(job_id: str):
+    job = jobs.get(job_id)
+    if job is None:
+        raise Problem(
+            404, "job-not-found", f"no feed job {job_id!r}; a job appears once its file starts being read"
+        )
+    return Response(200, "application/json", job.model_dump_json())
+
+
+@app.exception_handler(Problem)
+def problem(error: Problem) -> Response:
+    return Response(error.status, PROBLEM_JSON, error.to_json())
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response:
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg")} for e in error.errors()
+    ]
+    return problem(
+        Problem(400, "invalid-request", "the request does not match the API; see errors", errors=errors)
+    )
+
+
+@app.not_found
+def no_route(_: NotFoundError) -> Response:
+    event = app.current_event
+    return problem(Problem(404, "no-such-route", f"no route {event.http_method} {event.path}"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,263 @@
+"""Synthetic provider feeds the project generates itself (demo, tests, benchmarks).
+
+Records are plausible monographs: a valid ISBN-13, an OCLC number, author, title, edition,
+imprint, extent and subjects, all drawn from a seeded random generator so that the same
+arguments always give the same bytes. Corpus files are never copied; these stand in for them
+wherever a test needs many records.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+from pymarc import Field, Indicators, Leader, Record, Subfield, XMLWriter
+
+_ADJECTIVES = [
+    "Silent",
+    "Northern",
+    "Hidden",
+    "Ancient",
+    "Practical",
+    "Modern",
+    "Forgotten",
+    "Open",
+    "Shared",
+    "Quiet",
+    "Radiant",
+    "Wandering",
+    "Invisible",
+    "Restless",
+    "Careful",
+    "Golden",
+]
+_NOUNS = [
+    "libraries",
+    "rivers",
+    "catalogs",
+    "harbours",
+    "gardens",
+    "archives",
+    "mountains",
+    "cities",
+    "machines",
+    "letters",
+    "islands",
+    "readers",
+    "bridges",
+    "forests",
+    "maps",
+    "voices",
+]
+_TOPICS = [
+    "a history",
+    "an introduction",
+    "essays",
+    "a field guide",
+    "new perspectives",
+    "a memoir",
+    "case studies",
+    "a handbook",
+]
+_SURNAMES = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Haddad",
+    "Kowalski",
+    "Ibarra",
+    "Nguyen",
+    "Fitzgerald",
+    "Adeyemi",
+    "Rossi",
+    "Schmidt",
+    "Castillo",
+    "Dubois",
+    "Novak",
+    "Whitfield",
+]
+_FORENAMES = [
+    "Amara",
+    "Björn",
+    "Claire",
+    "Daichi",
+    "Elif",
+    "Francesca",
+    "Gabriel",
+    "Hannah",
+    "Iris",
+    "Jonas",
+    "Kamala",
+    "Luis",
+    "Maren",
+    "Noor",
+    "Oskar",
+    "Priya",
+]
+_PUBLISHERS = [
+    ("New York", "Harbor Press"),
+    ("London", "Northgate Books"),
+    ("Chicago", "Lakeside University Press"),
+    ("Toronto", "Maple & Quill"),
+    ("Boston", "Beacon Hill Publishing"),
+    ("Oxford", "Meridian Academic"),
+]
+_SUBJECTS = [
+    "Libraries",
+    "Cataloging",
+    "Rivers",
+    "Urban history",
+    "Cartography",
+    "Climatic changes",
+    "Information science",
+    "Bridges",
+    "Forest ecology",
+    "Letter writing",
+    "Islands",
+    "Reading",
+]
+_EDITIONS = [None, None, None, "2nd ed.", "Revised edition", "3rd ed."]
+
+
+def isbn13(stem12: str) -> str:
+    """An ISBN-13 with a correct check digit for a 12-digit stem."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(stem12))
+    return stem12 + str((10 - total % 10) % 10)
+
+
+def synthetic_record(rng: random.Random, provider: str, number: int) -> Record:
+    """One plausible monograph record whose 001 is `<provider>-<number>`."""
+    year = rng.randint(1950, 2025)
+    lang = rng.choice(["eng", "eng", "eng", "fre", "ger", "spa"])
+    title = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+    subtitle = rng.choice(_TOPICS)
+    surname, forename = rng.choice(_SURNAMES), rng.choice(_FORENAMES)
+    place, publisher = rng.choice(_PUBLISHERS)
+    edition = rng.choice(_EDITIONS)
+
+    record = Record(force_utf8=True)
+    record.leader = Leader("00000nam a2200000 i 4500")
+    record.add_field(
+        Field(tag="001", data=f"{provider}-{number:08d}"),
+        Field(tag="003", data=provider.upper()),
+        Field(tag="005", data=f"{year + 1 if year < 2025 else 2025}0101000000.0"),
+        Field(tag="008", data=f"{year % 100:02d}0101s{year}    xxu           000 0 {lang} d"),
+        Field(
+            tag="020",
+            indicators=Indicators(" ", " "),
+            subfields=[Subfield("a", isbn13(f"978{rng.randrange(10**9):09d}")), Subfield("q", "hardcover")],
+        ),
+        Field(
+            tag="035",
+            indicators=Indicators(" ", " "),
+            subfields=[Subfield("a", f"(OCoLC){rng.randrange(10**6, 10**9)}")],
+        ),
+        Field(
+            tag="100",
+            indicators=Indicators("1", " "),
+            subfields=[Subfield("a", f"{surname}, {forename},"), Subfield("e", "author.")],
+        ),
+        Field(
+            tag="245",
+            indicators=Indicators("1", "0"),
+            subfields=[
+                Subfield("a", f"{title} :"),
+                Subfield("b", f"{subtitle} /"),
+                Subfield("c", f"{forename} {surname}."),
+            ],
+        ),
+    )
+    if edition:
+        record.add_field(
+            Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", edition)])
+        )
+    record.add_field(
+        Field(
+            tag="264",
+            indicators=Indicators(" ", "1"),
+            subfields=[
+                Subfield("a", f"{place} :"),
+                Subfield("b", f"{publisher},"),
+                Subfield("c", f"{year}."),
+            ],
+        ),
+        Field(
+            tag="300",
+            indicators=Indicators(" ", " "),
+            subfields=[Subfield("a", f"{rng.randint(48, 900)} pages ;"), Subfield("c", "24 cm")],
+        ),
+    )
+    for subject in rng.sample(_SUBJECTS, k=2):
+        record.add_field(
+            Field(tag="650", indicators=Indicators(" ", "0"), subfields=[Subfield("a", f"{subject}.")])
+        )
+    return record
+
+
+def synthetic_records(count: int, provider: str = "demo", seed: int = 1) -> Iterator[Record]:
+    """`count` records, generated lazily so that large feeds never sit in memory."""
+    rng = random.Random(f"{provider}:{seed}")
+    for number in range(1, count + 1):
+        yield synthetic_record(rng, provider, number)
+
+
+def write_iso2709(path: Path, records: Iterator[Record] | list[Record]) -> int:
+    """Write records as MARC21 (ISO 2709, UTF-8); returns how many were written."""
+    written = 0
+    with open(path, "wb") as out:
+        for record in records:
+            out.write(record.as_marc())
+            written += 1
+    return written
+
+
+def write_marcxml(path: Path, records: Iterator[Record] | list[Record]) -> int:
+    """Write records as a MARCXML collection; returns how many were written."""
+    written = 0
+    with open(path, "wb") as out:
+        writer = XMLWriter(out)
+        for record in records:
+            writer.write(record)
+            written += 1
+        writer.close(close_fh=False)
+    return written
+
+
+# Malformed records, each a different way a real feed goes wrong. Every entry is the raw
+# ISO 2709 bytes and the reason a reader should give for rejecting it.
+def malformed_iso2709(provider: str = "demo") -> list[tuple[bytes, str]]:
+    rng = random.Random(f"malformed:{provider}")
+    no_title = synthetic_record(rng, provider, 900001)
+    no_title.remove_fields("245")
+    no_id = synthetic_record(rng, provider, 900002)
+    no_id.remove_fields("001")
+    bad_directory = bytearray(synthetic_record(rng, provider, 900003).as_marc())
+    bad_directory[24:28] = b"2x5q"  # a directory entry whose tag and length are not digits
+    return [
+        (no_title.as_marc(), "no 245"),
+        (no_id.as_marc(), "no 001"),
+        (bytes(bad_directory), "directory"),
+    ]
+
+
+def write_mixed_iso2709(path: Path, valid: int, provider: str = "demo", seed: int = 7) -> dict:
+    """A feed that interleaves valid records with the malformed ones above.
+
+    Returns {"valid": n, "malformed": [(position, reason-fragment), ...]} with 1-based positions.
+    """
+    bad = malformed_iso2709(provider)
+    positions: list[tuple[int, str]] = []
+    records = synthetic_records(valid, provider, seed)
+    position = 0
+    with open(path, "wb") as out:
+        for index, record in enumerate(records):
+            if index % max(1, valid // (len(bad) + 1)) == 1 and len(positions) < len(bad):
+                raw, reason = bad[len(positions)]
+                position += 1
+                out.write(raw)
+                positions.append((position, reason))
+            position += 1
+            out.write(record.as_marc())
+    return {"valid": valid, "malformed": positions}

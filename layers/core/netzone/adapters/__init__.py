@@ -1,0 +1,1 @@
+"""AWS adapters behind the domain's ports. Clients are made lazily and honour AWS_ENDPOINT_URL."""

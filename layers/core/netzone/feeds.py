@@ -1,0 +1,292 @@
+"""Feed jobs: from a provider's file to record batches on MatchQueue, every record accounted for.
+
+A feed is `feeds/<provider>/<file>` in the feed bucket. Its job id is derived from the
+bucket, key and ETag, so a redelivered S3 event finds the same job and a changed re-drop of
+the same key is a new job. The ingest reads the file once (see `netzone.marc`), rejects what
+cannot be a bibliographic record with a reason, and sends the rest in batches; `record_match`
+counts each record's outcome on the job. Counting is idempotent per batch, so the counters
+add up to the records read even when messages are delivered twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import BinaryIO, Literal, Protocol
+
+from pydantic import BaseModel, Field, field_validator
+from pymarc import Record
+
+from netzone import marc
+
+OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected")
+Outcome = Literal["created", "merged", "unchanged", "review", "withdrawn", "rejected"]
+JobStatus = Literal["reading", "matching", "completed", "failed"]
+
+PROVIDER_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+# Bibliographic record types (Leader/06); authority (z) and holdings (u, v, x, y) come later.
+BIBLIOGRAPHIC_TYPES = set("acdefgijkmoprt")
+MAX_SOURCE_ID = 200
+
+
+class FeedError(ValueError):
+    """The feed as a whole cannot be read (wrong place, unknown format); nothing is ingested."""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def job_id_for(bucket: str, key: str, etag: str) -> str:
+    """The feed job of one version of one object: same drop, same job."""
+    digest = hashlib.sha256(f"{bucket}\n{key}\n{etag.strip(chr(34))}".encode()).hexdigest()
+    return digest[:20]
+
+
+def feed_key(provider: str, filename: str) -> str:
+    return f"feeds/{provider}/{filename}"
+
+
+def provider_of(key: str) -> str:
+    """The provider code of a feed key `feeds/<provider>/<file>`."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != "feeds" or not parts[-1]:
+        raise FeedError(f"feed files belong under feeds/<provider>/<file>, not {key!r}")
+    if not PROVIDER_CODE.match(parts[1]):
+        raise FeedError(
+            f"provider code {parts[1]!r} in {key!r} must be lower-case letters, digits, '.', '_' or '-'"
+        )
+    return parts[1]
+
+
+# ---------------------------------------------------------------- models
+
+
+class FeedRef(BaseModel):
+    bucket: str
+    key: str
+    etag: str
+    size: int | None = None
+    version_id: str | None = None
+
+
+class Reject(BaseModel):
+    position: int
+    source_id: str | None = None
+    reason: str
+    offset: int | None = None
+
+
+class FeedJob(BaseModel):
+    """A feed job as staff and providers see it."""
+
+    job_id: str
+    provider: str
+    feed: FeedRef
+    format: str | None = None
+    status: JobStatus
+    records_read: int | None = None
+    counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    rejects: list[Reject] = Field(default_factory=list)
+    rejects_truncated: bool = False
+    error: str | None = None
+    started_at: str
+    read_at: str | None = None
+    completed_at: str | None = None
+
+
+class BatchRecord(BaseModel):
+    position: int
+    source_id: str
+    marc: dict  # MARC-in-JSON
+
+
+class RecordBatch(BaseModel):
+    """One SQS message: a run of records from one feed, in feed order."""
+
+    job_id: str
+    provider: str
+    seq: int = Field(ge=0)
+    records: list[BatchRecord]
+
+    @field_validator("records", mode="before")
+    @classmethod
+    def _unpack(cls, value: object) -> object:
+        if isinstance(value, str):  # compressed on the wire: base64(zlib(JSON list))
+            return json.loads(zlib.decompress(base64.b64decode(value)))
+        return value
+
+    def to_message(self) -> str:
+        records = json.dumps(
+            [r.model_dump() for r in self.records], ensure_ascii=False, separators=(",", ":")
+        )
+        packed = base64.b64encode(zlib.compress(records.encode(), 6)).decode()
+        return json.dumps(
+            {"job_id": self.job_id, "provider": self.provider, "seq": self.seq, "records": packed}
+        )
+
+
+# ---------------------------------------------------------------- ports
+
+
+class BatchSink(Protocol):
+    def send(self, batch: RecordBatch) -> None: ...
+
+
+class JobLedger(Protocol):
+    def start(self, job: FeedJob) -> None: ...
+    def add_rejects(self, job_id: str, rejects: list[Reject]) -> None: ...
+    def finish_reading(self, job_id: str, records_read: int, rejected: int, fmt: str) -> None: ...
+    def fail(self, job_id: str, reason: str) -> None: ...
+
+
+# ---------------------------------------------------------------- validation
+
+
+def source_id(record: Record) -> str | None:
+    field = record.get("001")
+    value = (field.data or "").strip() if field is not None else ""
+    return value or None
+
+
+def validate(record: Record) -> str | None:
+    """Why this record cannot enter the catalog, or None when it can."""
+    leader = str(record.leader)
+    if len(leader) != 24:
+        return f"leader is {len(leader)} characters, not 24"
+    if leader[6] not in BIBLIOGRAPHIC_TYPES:
+        return (
+            f"Leader/06 record type {leader[6]!r} is not a bibliographic record "
+            "(expected one of a c d e f g i j k m o p r t)"
+        )
+    identifier = source_id(record)
+    if identifier is None:
+        return "no 001 control number: the provider's record id is required to track the record"
+    if len(identifier) > MAX_SOURCE_ID or any(ord(c) < 32 for c in identifier):
+        return f"001 control number must be at most {MAX_SOURCE_ID} printable characters"
+    if leader[5] != "d" and not any(f.get_subfields("a", "k") for f in record.get_fields("245")):
+        return "no 245 title statement (245 $a or $k is required)"
+    return None
+
+
+# ---------------------------------------------------------------- ingest
+
+
+@dataclass
+class IngestSummary:
+    job_id: str
+    format: str | None = None
+    records_read: int = 0
+    sent: int = 0
+    rejected: int = 0
+    batches: int = 0
+    rejects: list[Reject] = field(default_factory=list)  # first ones only, for the log
+
+
+@dataclass
+class _Batcher:
+    job_id: str
+    provider: str
+    sink: BatchSink
+    max_records: int
+    max_bytes: int
+    seq: int = 0
+    pending: list[BatchRecord] = field(default_factory=list)
+    pending_bytes: int = 0
+
+    def add(self, item: BatchRecord, size: int) -> None:
+        if self.pending and (
+            len(self.pending) >= self.max_records or self.pending_bytes + size > self.max_bytes
+        ):
+            self.flush()
+        self.pending.append(item)
+        self.pending_bytes += size
+
+    def flush(self) -> None:
+        if self.pending:
+            self.sink.send(
+                RecordBatch(job_id=self.job_id, provider=self.provider, seq=self.seq, records=self.pending)
+            )
+            self.seq += 1
+            self.pending = []
+            self.pending_bytes = 0
+
+
+def screen(results: Iterable[marc.ReadResult]) -> Iterator[tuple[marc.ReadResult, str | None, Reject | None]]:
+    """Each record read with its source id and, if it cannot enter the catalog, its reject."""
+    for result in results:
+        if result.record is None:
+            yield (
+                result,
+                None,
+                Reject(position=result.position, reason=result.error or "unreadable", offset=result.offset),
+            )
+            continue
+        identifier = source_id(result.record)
+        reason = validate(result.record)
+        reject = (
+            Reject(position=result.position, source_id=identifier, reason=reason, offset=result.offset)
+            if reason
+            else None
+        )
+        yield result, identifier, reject
+
+
+def ingest(
+    stream: BinaryIO,
+    feed: FeedRef,
+    *,
+    sink: BatchSink,
+    ledger: JobLedger,
+    max_records: int = 50,
+    max_bytes: int = 180_000,
+    reject_flush: int = 25,
+) -> IngestSummary:
+    """Read one feed file and send its records to matching, in bounded memory."""
+    job_id = job_id_for(feed.bucket, feed.key, feed.etag)
+    summary = IngestSummary(job_id=job_id)
+    try:
+        provider = provider_of(feed.key)
+    except FeedError as exc:
+        # Still a job, so that whoever dropped the file can read why nothing was ingested.
+        ledger.start(FeedJob(job_id=job_id, provider="-", feed=feed, status="reading", started_at=now()))
+        ledger.fail(job_id, str(exc))
+        raise
+    ledger.start(FeedJob(job_id=job_id, provider=provider, feed=feed, status="reading", started_at=now()))
+    try:
+        fmt, results = marc.read_records(stream)
+    except (marc.UnknownFormat, OSError, EOFError) as exc:
+        ledger.fail(job_id, str(exc))
+        raise FeedError(str(exc)) from exc
+    summary.format = fmt
+    batcher = _Batcher(job_id, provider, sink, max_records, max_bytes)
+    rejects: list[Reject] = []
+    for result, identifier, reject in screen(results):
+        summary.records_read += 1
+        if reject is not None:
+            summary.rejected += 1
+            rejects.append(reject)
+            if len(summary.rejects) < 10:
+                summary.rejects.append(reject)
+            if len(rejects) >= reject_flush:
+                ledger.add_rejects(job_id, rejects)
+                rejects = []
+            continue
+        data = marc.record_to_marc_json(result.record)  # type: ignore[arg-type]
+        size = (
+            len(json.dumps(data, ensure_ascii=False)) // 3
+        )  # compression ratio of MARC JSON, conservatively
+        batcher.add(BatchRecord(position=result.position, source_id=identifier or "", marc=data), size)
+        summary.sent += 1
+    batcher.flush()
+    if rejects:
+        ledger.add_rejects(job_id, rejects)
+    summary.batches = batcher.seq
+    ledger.finish_reading(job_id, summary.records_read, summary.rejected, fmt)
+    return summary

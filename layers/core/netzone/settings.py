@@ -1,0 +1,34 @@
+"""Settings for each function, validated from the environment the template sets.
+
+Every resource name reaches code only through these models (never `os.environ` in the
+domain), so a missing variable fails at cold start with the variable's name.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+
+class FeedIngestSettings(_Base):
+    jobs_table: str
+    idempotency_table: str
+    match_queue_url: str
+    # A batch is one SQS message: bounded by record count and by serialized size, well
+    # under SQS's 256 KiB message limit once compressed.
+    batch_max_records: int = Field(default=50, ge=1, le=500)
+    batch_max_bytes: int = Field(default=180_000, ge=10_000, le=240_000)
+
+
+class RecordMatchSettings(_Base):
+    catalog_table: str
+    jobs_table: str
+
+
+class DiscoverySettings(_Base):
+    catalog_table: str
+    jobs_table: str

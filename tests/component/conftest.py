@@ -1,0 +1,137 @@
+"""Component tier: each handler invoked in-process under moto, resources built from template.yaml
+by the same reader the local stack uses, events taken from events/."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import boto3
+import moto
+import pytest
+
+from local.template import deploy, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+FUNCTIONS = {
+    "FeedIngestFunction": "feed_ingest.app",
+    "RecordMatchFunction": "record_match.app",
+    "DiscoveryApiFunction": "discovery_api.app",
+}
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def event(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+class Stack:
+    """The deployed template plus the three handlers, and helpers to drive them like AWS would."""
+
+    def __init__(self, deployment, handlers):
+        self.deployment = deployment
+        self.handlers = handlers
+        self.s3 = boto3.client("s3")
+        self.sqs = boto3.client("sqs")
+        self.bucket = deployment.name_of("FeedBucket")
+        self.queue_url = deployment.resources["MatchQueue"].url
+
+    def invoke(self, function: str, payload: dict) -> dict:
+        return self.handlers[function].handler(
+            payload, LambdaContext(function_name=function, aws_request_id=str(uuid.uuid4()))
+        )
+
+    def s3_event(self, key: str) -> dict:
+        head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        payload = event("feed_ingest_s3_put")
+        obj = payload["Records"][0]["s3"]["object"]
+        payload["Records"][0]["s3"]["bucket"].update(name=self.bucket, arn=f"arn:aws:s3:::{self.bucket}")
+        obj.update(key=quote_plus(key), eTag=head["ETag"].strip('"'), size=head["ContentLength"])
+        if head.get("VersionId"):
+            obj["versionId"] = head["VersionId"]
+        return payload
+
+    def drop(self, path: Path, provider: str, name: str | None = None) -> dict:
+        key = f"feeds/{provider}/{name or path.name}"
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
+        return self.invoke("FeedIngestFunction", self.s3_event(key))
+
+    def receive(self, max_messages: int = 10) -> list[dict]:
+        return self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max_messages,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+
+    def sqs_event(self, messages: list[dict]) -> dict:
+        template = event("record_match_sqs")["Records"][0]
+        records = []
+        for message in messages:
+            record = copy.deepcopy(template)
+            record.update(
+                messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"], body=message["Body"]
+            )
+            record["md5OfBody"] = message["MD5OfBody"]
+            records.append(record)
+        return {"Records": records}
+
+    def drain(self) -> list[dict]:
+        """Deliver MatchQueue to record_match until it is empty, deleting what succeeded."""
+        responses = []
+        while messages := self.receive():
+            response = self.invoke("RecordMatchFunction", self.sqs_event(messages))
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            responses.append(response)
+            if failed:
+                break
+        return responses
+
+    def get(self, path: str, accept: str | None = None) -> tuple[int, dict, str]:
+        name = "discovery_get_bib" if path.startswith("/bibs/") else "discovery_get_feed_job"
+        payload = event(name)
+        payload["path"] = path
+        payload["requestContext"]["path"] = f"/v1{path}"
+        payload["pathParameters"] = {
+            "id" if name == "discovery_get_bib" else "job_id": path.rsplit("/", 1)[1]
+        }
+        payload["headers"] = {"Accept": accept} if accept else {}
+        payload["multiValueHeaders"] = {"Accept": [accept]} if accept else {}
+        response = self.invoke("DiscoveryApiFunction", payload)
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            headers.setdefault(key.lower(), values[0])
+        return response["statusCode"], headers, response["body"]
+
+
+@pytest.fixture
+def stack(monkeypatch) -> Stack:
+    with moto.mock_aws():
+        deployment = deploy(load_template(ROOT / "template.yaml"))
+        for function in FUNCTIONS:
+            for key, value in deployment.env_for(function).items():
+                if not key.startswith("POWERTOOLS_"):
+                    monkeypatch.setenv(key, value)
+        # Module-level settings and clients must be rebuilt inside this mock and environment.
+        handlers = {fn: importlib.reload(importlib.import_module(module)) for fn, module in FUNCTIONS.items()}
+        yield Stack(deployment, handlers)

@@ -1,0 +1,137 @@
+import json
+
+from defusedxml import ElementTree
+
+from demo.feeds import synthetic_records, write_iso2709, write_marcxml, write_mixed_iso2709
+
+MARC_NS = {"marc": "http://www.loc.gov/MARC21/slim"}
+
+
+def _job(stack, job_id):
+    status, _, body = stack.get(f"/feeds/jobs/{job_id}")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def _title(xml_body: str) -> str:
+    root = ElementTree.fromstring(xml_body.encode())
+    return root.find("marc:datafield[@tag='245']/marc:subfield[@code='a']", MARC_NS).text
+
+
+def test_a_marc_feed_becomes_network_records_readable_over_the_api(stack, tmp_path):
+    records = list(synthetic_records(25, "harbor"))
+    write_iso2709(tmp_path / "weekly.mrc", records)
+    result = stack.drop(tmp_path / "weekly.mrc", "harbor")
+    (job,) = result["jobs"]
+    assert _job(stack, job["job_id"])["status"] == "matching"
+
+    stack.drain()
+    job = _job(stack, job["job_id"])
+    assert job["status"] == "completed"
+    assert job["records_read"] == 25
+    assert job["counts"]["created"] == 25 and sum(job["counts"].values()) == 25
+
+    cluster_ids = [i["cluster_id"]["S"] for i in _clusters(stack)]
+    assert len(cluster_ids) == 25
+    status, headers, body = stack.get(f"/bibs/{cluster_ids[0]}")
+    assert status == 200 and headers["content-type"] == "application/marcxml+xml"
+    assert _title(body) in {r["245"]["a"] for r in records}
+
+    status, headers, body = stack.get(f"/bibs/{cluster_ids[0]}", accept="application/json")
+    assert status == 200 and headers["content-type"] == "application/json"
+    data = json.loads(body)
+    assert set(data) == {"leader", "fields"}
+    assert {"001": cluster_ids[0]} in data["fields"]
+
+
+def test_marcxml_feed_with_a_space_in_its_name(stack, tmp_path):
+    write_marcxml(tmp_path / "batch one.xml", synthetic_records(6, "meridian"))
+    (job,) = stack.drop(tmp_path / "batch one.xml", "meridian")["jobs"]
+    stack.drain()
+    job = _job(stack, job["job_id"])
+    assert job["format"] == "marcxml" and job["counts"]["created"] == 6 and job["status"] == "completed"
+    assert job["feed"]["key"] == "feeds/meridian/batch one.xml"
+
+
+def test_malformed_records_are_listed_with_reasons_and_the_rest_is_stored(stack, tmp_path):
+    info = write_mixed_iso2709(tmp_path / "mixed.mrc", 20, provider="harbor")
+    (job,) = stack.drop(tmp_path / "mixed.mrc", "harbor")["jobs"]
+    stack.drain()
+    job = _job(stack, job["job_id"])
+    assert job["status"] == "completed"
+    assert job["records_read"] == 20 + len(info["malformed"])
+    assert job["counts"]["created"] == 20
+    assert job["counts"]["rejected"] == len(info["malformed"])
+    rejects = {r["position"]: r for r in job["rejects"]}
+    assert sorted(rejects) == sorted(p for p, _ in info["malformed"])
+    for position, fragment in info["malformed"]:
+        assert fragment in rejects[position]["reason"]
+
+
+def test_a_redelivered_s3_event_does_no_work_twice(stack, tmp_path):
+    write_iso2709(tmp_path / "f.mrc", synthetic_records(5, "harbor"))
+    first = stack.drop(tmp_path / "f.mrc", "harbor")
+    stack.drain()
+    again = stack.invoke("FeedIngestFunction", stack.s3_event("feeds/harbor/f.mrc"))
+    assert again == first
+    assert stack.receive() == []
+
+
+def test_a_redelivered_batch_is_counted_once(stack, tmp_path):
+    write_iso2709(tmp_path / "f.mrc", synthetic_records(8, "harbor"))
+    (job,) = stack.drop(tmp_path / "f.mrc", "harbor")["jobs"]
+    messages = stack.receive()
+    assert len(messages) == 1
+    stack.invoke("RecordMatchFunction", stack.sqs_event(messages))
+    stack.invoke("RecordMatchFunction", stack.sqs_event(messages))  # SQS delivers at least once
+    job = _job(stack, job["job_id"])
+    assert job["counts"]["created"] == 8 and sum(job["counts"].values()) == 8
+    assert job["status"] == "completed"
+
+
+def test_a_poison_message_fails_alone(stack, tmp_path):
+    write_iso2709(tmp_path / "f.mrc", synthetic_records(3, "harbor"))
+    stack.drop(tmp_path / "f.mrc", "harbor")
+    stack.sqs.send_message(
+        QueueUrl=stack.queue_url, MessageBody='{"job_id": "x", "records": "not base64 zlib"}'
+    )
+    messages = stack.receive()
+    assert len(messages) == 2
+    response = stack.invoke("RecordMatchFunction", stack.sqs_event(messages))
+    poison = next(m["MessageId"] for m in messages if "not base64" in m["Body"])
+    assert response["batchItemFailures"] == [{"itemIdentifier": poison}]
+    assert len(_clusters(stack)) == 3
+
+
+def test_a_file_that_is_not_marc_fails_its_job_with_the_reason(stack, tmp_path):
+    (tmp_path / "titles.txt").write_text("publication_title\tprint_identifier\nA\t1234-5678\n")
+    (job,) = stack.drop(tmp_path / "titles.txt", "harbor")["jobs"]
+    assert job["status"] == "failed"
+    body = _job(stack, job["job_id"])
+    assert body["status"] == "failed" and "MARCXML" in body["error"]
+    assert stack.receive() == []
+
+
+def test_api_errors_are_problem_documents(stack):
+    status, headers, body = stack.get("/bibs/doesnotexist")
+    assert status == 404 and headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["code"] == "bib-not-found"
+    status, _, body = stack.get("/feeds/jobs/nope")
+    assert status == 404 and json.loads(body)["code"] == "job-not-found"
+
+
+def test_unacceptable_media_type_is_406(stack, tmp_path):
+    write_iso2709(tmp_path / "f.mrc", synthetic_records(1, "harbor"))
+    stack.drop(tmp_path / "f.mrc", "harbor")
+    stack.drain()
+    (cluster,) = _clusters(stack)
+    status, _, body = stack.get(f"/bibs/{cluster['cluster_id']['S']}", accept="text/csv")
+    assert status == 406 and "application/marcxml+xml" in json.loads(body)["detail"]
+
+
+def _clusters(stack):
+    import boto3
+
+    table = stack.deployment.name_of("CatalogTable")
+    items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    return sorted((i for i in items if i["pk"]["S"].startswith("CLU#")), key=lambda i: i["pk"]["S"])

@@ -1,0 +1,73 @@
+"""In-memory fakes of the domain's ports, for unit tests (no AWS)."""
+
+from __future__ import annotations
+
+import copy
+
+from netzone.catalog import Cluster, SourceRecord, VersionConflict
+from netzone.feeds import FeedJob, RecordBatch, Reject
+
+
+class MemoryCatalog:
+    """CatalogStore with the same conditional-write rules as the DynamoDB adapter."""
+
+    def __init__(self):
+        self.sources: dict[str, SourceRecord] = {}
+        self.clusters: dict[str, Cluster] = {}
+        self.writes = 0
+
+    def get_sources(self, keys):
+        return {
+            f"{p}|{s}": copy.deepcopy(self.sources[f"{p}|{s}"]) for p, s in keys if f"{p}|{s}" in self.sources
+        }
+
+    def get_cluster(self, cluster_id):
+        found = self.clusters.get(cluster_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, source: SourceRecord, cluster: Cluster, *, new_source: bool, new_cluster: bool) -> None:
+        key = f"{source.provider}|{source.source_id}"
+        stored_source = self.sources.get(key)
+        stored_cluster = self.clusters.get(cluster.cluster_id)
+        if not _version_holds(stored_source, new_source, source.version):
+            raise VersionConflict(key)
+        if not _version_holds(stored_cluster, new_cluster, cluster.version):
+            raise VersionConflict(cluster.cluster_id)
+        source.version += 1
+        cluster.version += 1
+        self.sources[key] = copy.deepcopy(source)
+        self.clusters[cluster.cluster_id] = copy.deepcopy(cluster)
+        self.writes += 1
+
+
+def _version_holds(stored, new: bool, version: int) -> bool:
+    return stored is None if new else stored is not None and stored.version == version
+
+
+class ListSink:
+    def __init__(self):
+        self.batches: list[RecordBatch] = []
+
+    def send(self, batch: RecordBatch) -> None:
+        # Round-trip through the wire format, as SQS would.
+        self.batches.append(RecordBatch.model_validate_json(batch.to_message()))
+
+
+class MemoryLedger:
+    def __init__(self):
+        self.jobs: dict[str, FeedJob] = {}
+        self.rejects: dict[str, dict[int, Reject]] = {}
+        self.finished: dict[str, tuple[int, int, str]] = {}
+        self.failures: dict[str, str] = {}
+
+    def start(self, job: FeedJob) -> None:
+        self.jobs.setdefault(job.job_id, job)
+
+    def add_rejects(self, job_id, rejects):
+        self.rejects.setdefault(job_id, {}).update({r.position: r for r in rejects})
+
+    def finish_reading(self, job_id, records_read, rejected, fmt):
+        self.finished[job_id] = (records_read, rejected, fmt)
+
+    def fail(self, job_id, reason):
+        self.failures[job_id] = reason
