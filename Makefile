@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM_VERSION := 1.170.0
 export AWS_EC2_METADATA_DISABLED := true
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint unit component integration bench build clean
 

@@ -1,0 +1,175 @@
+"""`netzone`: the command line for providers and staff.
+
+    netzone feed push FILE --provider CODE [--wait]   drop a feed file into the feed bucket
+    netzone feed status JOB [--json]                   a feed job's status and counts
+
+The same code talks to AWS and to the local stack: with `--stack NAME` (or NETZONE_STACK) it
+reads the stack's outputs from CloudFormation with your AWS credentials; otherwise it uses the
+running local stack (`make run` writes .netzone/local.json; NETZONE_LOCAL_STATE overrides).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+from netzone.adapters.dynamodb import DynamoJobStore
+from netzone.feeds import PROVIDER_CODE, FeedJob, feed_key, job_id_for
+
+LOCAL_STATE = Path(".netzone") / "local.json"
+
+
+class CliError(Exception):
+    pass
+
+
+@dataclass
+class Target:
+    """Where the stack's resources are: names from stack outputs, and how to reach them."""
+
+    description: str
+    feed_bucket: str
+    jobs_table: str
+    api_url: str | None = None
+
+
+def _local_state_path() -> Path | None:
+    explicit = os.environ.get("NETZONE_LOCAL_STATE")
+    if explicit:
+        return Path(explicit)
+    for folder in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[3]):
+        if (folder / LOCAL_STATE).is_file():
+            return folder / LOCAL_STATE
+    return None
+
+
+def resolve_target(stack: str | None) -> Target:
+    stack = stack or os.environ.get("NETZONE_STACK")
+    if stack:
+        try:
+            described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+        except Exception as error:
+            raise CliError(f"cannot read stack {stack!r}: {error}") from error
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        return Target(
+            f"stack {stack}", outputs["FeedBucketName"], outputs["JobsTableName"], outputs.get("ApiUrl")
+        )
+    path = _local_state_path()
+    if path is None or not path.is_file():
+        raise CliError(
+            "no stack to talk to: pass --stack NAME (or set NETZONE_STACK) for AWS, "
+            "or start the local stack with `make run`"
+        )
+    state = json.loads(path.read_text())
+    # The local stack is moto on loopback: point boto3 at it, with the dummy credentials it takes.
+    if state.get("endpoint_url"):
+        os.environ["AWS_ENDPOINT_URL"] = state["endpoint_url"]
+    os.environ.setdefault("AWS_DEFAULT_REGION", state.get("region", "us-east-1"))
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    outputs = state["outputs"]
+    return Target(
+        f"local stack at {state.get('endpoint_url', 'in-process')}",
+        outputs["FeedBucketName"],
+        outputs["JobsTableName"],
+        state.get("api_url"),
+    )
+
+
+def push(target: Target, path: Path, provider: str, name: str | None = None) -> tuple[str, str]:
+    """Upload a feed file (multipart for large files, streamed from disk); returns (key, job id)."""
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    if not PROVIDER_CODE.match(provider):
+        raise CliError(f"provider code {provider!r} must be lower-case letters, digits, '.', '_' or '-'")
+    key = feed_key(provider, name or path.name)
+    s3 = boto3.client("s3")
+    s3.upload_file(str(path), target.feed_bucket, key)
+    head = s3.head_object(Bucket=target.feed_bucket, Key=key)
+    return key, job_id_for(target.feed_bucket, key, head["ETag"])
+
+
+def wait_for(jobs: DynamoJobStore, job_id: str, timeout: float, poll: float = 1.0) -> FeedJob | None:
+    deadline = time.monotonic() + timeout
+    job = None
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id)
+        if job is not None and job.status in ("completed", "failed"):
+            return job
+        time.sleep(poll)
+    return job
+
+
+def describe(job: FeedJob) -> str:
+    counts = ", ".join(f"{name} {count}" for name, count in job.counts.items())
+    lines = [
+        f"job {job.job_id}  {job.status}  provider {job.provider}  s3://{job.feed.bucket}/{job.feed.key}",
+        f"  format {job.format or '-'}  records read {job.records_read if job.records_read is not None else '(reading)'}",
+        f"  {counts}",
+    ]
+    if job.error:
+        lines.append(f"  error: {job.error}")
+    for reject in job.rejects[:20]:
+        lines.append(f"  reject #{reject.position} {reject.source_id or '-'}: {reject.reason}")
+    if len(job.rejects) > 20 or job.rejects_truncated:
+        lines.append("  (more rejects: use --json)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="netzone", description="netzone: a Network Zone for library consortia"
+    )
+    parser.add_argument(
+        "--stack", help="CloudFormation stack name on AWS (default: NETZONE_STACK, else the local stack)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    feed = commands.add_parser("feed", help="provider feeds").add_subparsers(dest="action", required=True)
+
+    push_cmd = feed.add_parser("push", help="drop a feed file into the feed bucket")
+    push_cmd.add_argument("file", type=Path)
+    push_cmd.add_argument("--provider", required=True, help="provider code, e.g. harbor")
+    push_cmd.add_argument("--name", help="object name under feeds/<provider>/ (default: the file's name)")
+    push_cmd.add_argument("--wait", action="store_true", help="wait until the job completes and print it")
+    push_cmd.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait with --wait (default 600)"
+    )
+
+    status_cmd = feed.add_parser("status", help="a feed job's status and counts")
+    status_cmd.add_argument("job")
+    status_cmd.add_argument("--json", action="store_true", help="print the job as JSON")
+
+    args = parser.parse_args(argv)
+    try:
+        target = resolve_target(args.stack)
+        jobs = DynamoJobStore(target.jobs_table)
+        if args.action == "push":
+            key, job_id = push(target, args.file, args.provider, args.name)
+            print(f"uploaded s3://{target.feed_bucket}/{key} ({target.description})")
+            print(f"job {job_id}: netzone feed status {job_id}")
+            if args.wait:
+                job = wait_for(jobs, job_id, args.timeout)
+                if job is None:
+                    raise CliError(f"job {job_id} did not start within {args.timeout:.0f} s")
+                print(describe(job))
+                return 0 if job.status == "completed" else 1
+            return 0
+        job = jobs.get(args.job)
+        if job is None:
+            raise CliError(f"no feed job {args.job!r} (a job appears once its file starts being read)")
+        print(job.model_dump_json(indent=2) if args.json else describe(job))
+        return 0
+    except CliError as error:
+        print(f"netzone: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
