@@ -1,0 +1,184 @@
+"""Feed ingest figures: throughput and peak memory by feed size, in-process and on the local stack.
+
+Prints, for synthetic MARC21 feeds of growing size:
+  - in-process `feeds.ingest` (read, validate, batch, serialize; the sink discards): records/s
+    and the peak of Python allocations (tracemalloc) - flat when the feed is streamed;
+  - the local stack (`python -m local.run --no-demo` on free ports): a 10,000-record file
+    pushed through S3, the job's counts, wall time to completion, and the ingest worker's peak
+    RSS (VmHWM) - skipped with `--no-stack`.
+
+Figures, not assertions: tests assert behaviour, this prints what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "layers/core"), str(ROOT / "infra"), str(ROOT / "functions")]
+
+from demo.feeds import synthetic_records, write_iso2709  # noqa: E402
+
+from netzone import feeds  # noqa: E402
+
+
+class DiscardSink:
+    def __init__(self):
+        self.records = 0
+
+    def send(self, batch):
+        batch.to_message()  # the serialization cost is part of ingest
+        self.records += len(batch.records)
+
+
+class NullLedger:
+    def start(self, job): ...
+    def add_rejects(self, job_id, rejects): ...
+    def finish_reading(self, job_id, records_read, rejected, fmt): ...
+    def fail(self, job_id, reason): ...
+
+
+def ingest_file(path: Path) -> dict:
+    """One ingest of one file in this process: elapsed seconds and this process's peak RSS."""
+    import resource
+
+    sink = DiscardSink()
+    started = time.perf_counter()
+    with open(path, "rb") as stream:
+        ref = feeds.FeedRef(bucket="b", key=f"feeds/bench/{path.name}", etag="e")
+        summary = feeds.ingest(stream, ref, sink=sink, ledger=NullLedger())
+    elapsed = time.perf_counter() - started
+    return {
+        "records": summary.records_read,
+        "sent": sink.records,
+        "seconds": elapsed,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def in_process(sizes: list[int], folder: Path) -> None:
+    # Each size runs in a fresh interpreter, so its peak RSS is its own.
+    print("in-process feeds.ingest (ISO 2709, UTF-8), one fresh process per size:")
+    print(f"  {'records':>8} {'file MB':>8} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
+    for size in sizes:
+        path = folder / f"feed-{size}.mrc"
+        write_iso2709(path, synthetic_records(size, "bench"))
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
+        )
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        assert result["records"] == result["sent"] == size
+        print(
+            f"  {size:>8} {path.stat().st_size / 1e6:>8.1f} {result['seconds']:>8.2f} "
+            f"{size / result['seconds']:>10,.0f} {result['peak_rss_mb']:>12.1f}"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def on_local_stack(size: int, folder: Path, timeout: float) -> None:
+    import boto3
+    import requests
+
+    moto_port, api_port = _free_port(), _free_port()
+    state_file = folder / "local.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("infra", "layers/core", "functions")),
+        "NETZONE_LOCAL_STATE": str(state_file),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.run", "--no-demo", "--moto-port", str(moto_port), "--api-port", str(api_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        started = time.monotonic()
+        for line in process.stdout:  # type: ignore[union-attr]
+            if line.startswith("netzone local stack ready"):
+                break
+        else:
+            raise SystemExit("the local stack exited before it was ready")
+        print(f"local stack ready in {time.monotonic() - started:.1f} s")
+        state = json.loads(state_file.read_text())
+        path = folder / f"stack-{size}.mrc"
+        write_iso2709(path, synthetic_records(size, "bench"))
+        s3 = boto3.client(
+            "s3", endpoint_url=state["endpoint_url"], region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+        )  # fmt: skip
+        bucket = state["outputs"]["FeedBucketName"]
+        key = f"feeds/bench/{path.name}"
+        started = time.monotonic()
+        s3.upload_file(str(path), bucket, key)
+        job_id = feeds.job_id_for(bucket, key, s3.head_object(Bucket=bucket, Key=key)["ETag"])
+        job: dict = {}
+        while time.monotonic() - started < timeout:
+            response = requests.get(f"{state['api_url']}/feeds/jobs/{job_id}", timeout=10)
+            if response.status_code == 200:
+                job = response.json()
+                if job["status"] in ("completed", "failed"):
+                    break
+            time.sleep(1)
+        elapsed = time.monotonic() - started
+        worker_pid = state.get("workers", {}).get("FeedIngestFunction")
+        peak = _vm_hwm(worker_pid) if worker_pid else None
+        print(f"local stack, {size:,} records pushed through S3:")
+        print(f"  status {job.get('status')}  records_read {job.get('records_read')}  counts {job.get('counts')}")
+        print(f"  accounted for: {sum((job.get('counts') or {}).values()):,} of {size:,}")
+        print(f"  wall time to completed: {elapsed:.1f} s ({size / elapsed:,.0f} records/s end to end)")
+        print(f"  feed_ingest worker peak RSS (VmHWM): {peak if peak else 'unknown'}")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _vm_hwm(pid: int) -> str | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="in-process feed sizes")
+    parser.add_argument("--stack-size", type=int, default=10_000, help="records pushed to the local stack")
+    parser.add_argument("--no-stack", action="store_true", help="skip the local-stack run")
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(ingest_file(args.child)))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        in_process([int(s) for s in args.sizes.split(",")], Path(folder))
+        if not args.no_stack:
+            on_local_stack(args.stack_size, Path(folder), args.timeout)
+
+
+if __name__ == "__main__":
+    main()
