@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "layers/core"), str(ROOT / "infra"), str(ROOT / "functions")]
 
 from demo.feeds import synthetic_records, write_iso2709  # noqa: E402
-
 from netzone import feeds  # noqa: E402
 
 
@@ -101,7 +100,16 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> None:
         "NETZONE_LOCAL_STATE": str(state_file),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.run", "--no-demo", "--moto-port", str(moto_port), "--api-port", str(api_port)],
+        [
+            sys.executable,
+            "-m",
+            "local.run",
+            "--no-demo",
+            "--moto-port",
+            str(moto_port),
+            "--api-port",
+            str(api_port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -121,7 +129,7 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> None:
         path = folder / f"stack-{size}.mrc"
         write_iso2709(path, synthetic_records(size, "bench"))
         s3 = boto3.client(
-            "s3", endpoint_url=state["endpoint_url"], region_name="us-east-1",
+            "s3", endpoint_url=state["aws_endpoint"], region_name="us-east-1",
             aws_access_key_id="local", aws_secret_access_key="local",
         )  # fmt: skip
         bucket = state["outputs"]["FeedBucketName"]
@@ -141,7 +149,9 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> None:
         worker_pid = state.get("workers", {}).get("FeedIngestFunction")
         peak = _vm_hwm(worker_pid) if worker_pid else None
         print(f"local stack, {size:,} records pushed through S3:")
-        print(f"  status {job.get('status')}  records_read {job.get('records_read')}  counts {job.get('counts')}")
+        print(
+            f"  status {job.get('status')}  records_read {job.get('records_read')}  counts {job.get('counts')}"
+        )
         print(f"  accounted for: {sum((job.get('counts') or {}).values()):,} of {size:,}")
         print(f"  wall time to completed: {elapsed:.1f} s ({size / elapsed:,.0f} records/s end to end)")
         print(f"  feed_ingest worker peak RSS (VmHWM): {peak if peak else 'unknown'}")
@@ -164,7 +174,9 @@ def _vm_hwm(pid: int) -> str | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000,100000", help="in-process feed sizes")
     parser.add_argument("--stack-size", type=int, default=10_000, help="records pushed to the local stack")
     parser.add_argument("--no-stack", action="store_true", help="skip the local-stack run")

@@ -69,14 +69,14 @@ def resolve_target(stack: str | None) -> Target:
         )
     state = json.loads(path.read_text())
     # The local stack is moto on loopback: point boto3 at it, with the dummy credentials it takes.
-    if state.get("endpoint_url"):
-        os.environ["AWS_ENDPOINT_URL"] = state["endpoint_url"]
+    if state.get("aws_endpoint"):
+        os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint"]
     os.environ.setdefault("AWS_DEFAULT_REGION", state.get("region", "us-east-1"))
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     outputs = state["outputs"]
     return Target(
-        f"local stack at {state.get('endpoint_url', 'in-process')}",
+        f"local stack at {state.get('aws_endpoint', 'in-process')}",
         outputs["FeedBucketName"],
         outputs["JobsTableName"],
         state.get("api_url"),
