@@ -71,3 +71,49 @@ class MemoryLedger:
 
     def fail(self, job_id, reason):
         self.failures[job_id] = reason
+
+
+class MemoryNetworkStore:
+    """NetworkStore with the DynamoDB adapter's semantics: versioned writes, audit in the same step."""
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+        self.audit: dict[str, list[dict]] = {}
+
+    def get(self, key):
+        return copy.deepcopy(self.items.get(key))
+
+    def get_many(self, keys):
+        return {k: copy.deepcopy(self.items[k]) for k in keys if k in self.items}
+
+    def page(self, prefix, limit, after):
+        keys = sorted(k for k in self.items if k.startswith(prefix) and (after is None or k > after))
+        chunk = keys[:limit]
+        return [copy.deepcopy(self.items[k]) for k in chunk], (chunk[-1] if len(keys) > limit else None)
+
+    def write(self, key, item, expected_version, audit):
+        from netzone.network import VersionMismatch, audit_scopes
+
+        current = self.items.get(key)
+        if (current is None) != (expected_version is None) or (
+            current and current["version"] != expected_version
+        ):
+            raise VersionMismatch(None if current is None else current["version"])
+        self.items[key] = copy.deepcopy(item)
+        for scope in audit_scopes(audit):
+            self.audit.setdefault(scope, []).append(audit.model_dump(mode="json"))
+
+    def audit_page(self, scope, limit, after):
+        entries = sorted(self.audit.get(scope, []), key=lambda e: e["id"], reverse=True)
+        if after:
+            entries = [e for e in entries if e["id"] < after]
+        chunk = entries[:limit]
+        return chunk, (chunk[-1]["id"] if len(entries) > limit else None)
+
+
+class MemoryStaffDirectory:
+    def __init__(self):
+        self.users: dict[str, object] = {}
+
+    def upsert(self, user):
+        self.users[user.username] = user

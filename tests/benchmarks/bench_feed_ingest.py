@@ -139,7 +139,10 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> None:
         job_id = feeds.job_id_for(bucket, key, s3.head_object(Bucket=bucket, Key=key)["ETag"])
         job: dict = {}
         while time.monotonic() - started < timeout:
-            response = requests.get(f"{state['api_url']}/feeds/jobs/{job_id}", timeout=10)
+            try:
+                response = requests.get(f"{state['api_url']}/feeds/jobs/{job_id}", timeout=30)
+            except requests.Timeout:
+                continue  # moto serves one busy stack; ask again
             if response.status_code == 200:
                 job = response.json()
                 if job["status"] in ("completed", "failed"):

@@ -23,6 +23,7 @@ FUNCTIONS = {
     "FeedIngestFunction": "feed_ingest.app",
     "RecordMatchFunction": "record_match.app",
     "DiscoveryApiFunction": "discovery_api.app",
+    "NetworkApiFunction": "network_api.app",
 }
 
 
@@ -122,6 +123,35 @@ class Stack:
         for key, values in (response.get("multiValueHeaders") or {}).items():
             headers.setdefault(key.lower(), values[0])
         return response["statusCode"], headers, response["body"]
+
+    def staff_request(
+        self, method: str, path: str, staff: dict | None, body: dict | None = None, query: dict | None = None
+    ) -> tuple[int, dict]:
+        """Call the network API as API Gateway does after its Cognito authorizer accepted `staff`'s token."""
+        payload = event("network_api_post_member")
+        payload.update(
+            httpMethod=method,
+            path=path,
+            resource=path,
+            body=json.dumps(body) if body is not None else None,
+            queryStringParameters=query,
+            multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        )
+        payload["requestContext"].update(httpMethod=method, path=f"/v1{path}", resourcePath=path)
+        if staff is None:
+            payload["requestContext"].pop("authorizer")
+        else:
+            payload["requestContext"]["authorizer"]["claims"] = staff
+        response = self.invoke("NetworkApiFunction", payload)
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
+
+
+def staff(username: str, *roles: str, member: str | None = None) -> dict:
+    """Claims as API Gateway passes them: groups as one string, custom attributes as strings."""
+    claims = {"cognito:username": username, "cognito:groups": f"[{' '.join(roles)}]", "token_use": "id"}
+    if member:
+        claims["custom:member"] = member
+    return claims
 
 
 @pytest.fixture

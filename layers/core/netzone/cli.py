@@ -2,6 +2,7 @@
 
     netzone feed push FILE --provider CODE [--wait]   drop a feed file into the feed bucket
     netzone feed status JOB [--json]                   a feed job's status and counts
+    netzone login USERNAME [--password P]              print a staff ID token for the network API
 
 The same code talks to AWS and to the local stack: with `--stack NAME` (or NETZONE_STACK) it
 reads the stack's outputs from CloudFormation with your AWS credentials; otherwise it uses the
@@ -11,6 +12,7 @@ running local stack (`make run` writes .netzone/local.json; NETZONE_LOCAL_STATE 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -38,6 +40,7 @@ class Target:
     feed_bucket: str
     jobs_table: str
     api_url: str | None = None
+    staff_client_id: str | None = None
 
 
 def _local_state_path() -> Path | None:
@@ -80,6 +83,7 @@ def resolve_target(stack: str | None) -> Target:
         outputs["FeedBucketName"],
         outputs["JobsTableName"],
         state.get("api_url"),
+        outputs.get("StaffUserPoolClientId"),
     )
 
 
@@ -94,6 +98,30 @@ def push(target: Target, path: Path, provider: str, name: str | None = None) -> 
     s3.upload_file(str(path), target.feed_bucket, key)
     head = s3.head_object(Bucket=target.feed_bucket, Key=key)
     return key, job_id_for(target.feed_bucket, key, head["ETag"])
+
+
+def login(target: Target, username: str, password: str) -> str:
+    """A staff user's ID token (what API Gateway's Cognito authorizer checks), by USER_PASSWORD_AUTH."""
+    if not target.staff_client_id:
+        raise CliError("the stack has no StaffUserPoolClientId output")
+    cognito = boto3.client("cognito-idp")
+    try:
+        response = cognito.initiate_auth(
+            ClientId=target.staff_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+    except cognito.exceptions.NotAuthorizedException as error:
+        raise CliError("wrong username or password") from error
+    except cognito.exceptions.UserNotFoundException as error:
+        raise CliError("wrong username or password") from error
+    if response.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+        raise CliError(
+            "first sign-in: set a permanent password (Cognito hosted UI or admin-set-user-password)"
+        )
+    if "AuthenticationResult" not in response:
+        raise CliError(f"sign-in needs {response.get('ChallengeName')}, which this command does not handle")
+    return response["AuthenticationResult"]["IdToken"]
 
 
 def wait_for(jobs: DynamoJobStore, job_id: str, timeout: float, poll: float = 1.0) -> FeedJob | None:
@@ -146,9 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     status_cmd.add_argument("job")
     status_cmd.add_argument("--json", action="store_true", help="print the job as JSON")
 
+    login_cmd = commands.add_parser(
+        "login", help='print a staff ID token: curl -H "Authorization: $TOKEN" ...'
+    )
+    login_cmd.add_argument("username")
+    login_cmd.add_argument("--password", help="default: NETZONE_PASSWORD, else asked for")
+
     args = parser.parse_args(argv)
     try:
         target = resolve_target(args.stack)
+        if args.command == "login":
+            password = args.password or os.environ.get("NETZONE_PASSWORD") or getpass.getpass("password: ")
+            print(login(target, args.username, password))
+            return 0
         jobs = DynamoJobStore(target.jobs_table)
         if args.action == "push":
             key, job_id = push(target, args.file, args.provider, args.name)

@@ -32,3 +32,8 @@ class RecordMatchSettings(_Base):
 class DiscoverySettings(_Base):
     catalog_table: str
     jobs_table: str
+
+
+class NetworkApiSettings(_Base):
+    network_table: str
+    staff_user_pool_id: str

@@ -17,11 +17,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from netzone import marc
+from netzone.adapters import AwsAdapter
 from netzone.catalog import Cluster, SourceRecord, VersionConflict
 from netzone.feeds import OUTCOMES, FeedJob, FeedRef, Reject, now
 
@@ -93,16 +93,12 @@ def _cluster_pk(cluster_id: str) -> str:
     return f"CLU#{cluster_id}"
 
 
-class DynamoCatalogStore:
-    def __init__(self, table_name: str, client=None):
-        self.table = table_name
-        self._client = client
+class DynamoCatalogStore(AwsAdapter):
+    service = "dynamodb"
 
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+    def __init__(self, table_name: str, client=None):
+        super().__init__(client)
+        self.table = table_name
 
     # -- reads
     def get_sources(self, keys: list[tuple[str, str]]) -> dict[str, SourceRecord]:
@@ -223,18 +219,14 @@ def _version_condition(new: bool, version: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- jobs
 
 
-class DynamoJobStore:
+class DynamoJobStore(AwsAdapter):
     """The feed jobs ledger: creation, rejects, idempotent per-batch counting, completion."""
 
-    def __init__(self, table_name: str, client=None):
-        self.table = table_name
-        self._client = client
+    service = "dynamodb"
 
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+    def __init__(self, table_name: str, client=None):
+        super().__init__(client)
+        self.table = table_name
 
     def _key(self, job_id: str, sk: str = "JOB") -> dict[str, Any]:
         return to_item({"pk": f"JOB#{job_id}", "sk": sk})

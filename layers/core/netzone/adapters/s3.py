@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-import boto3
 from botocore.exceptions import ClientError
 
+from netzone.adapters import AwsAdapter
 from netzone.feeds import FeedError, FeedRef
 
 
-class FeedObjects:
-    def __init__(self, client=None):
-        self._client = client
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = boto3.client("s3")
-        return self._client
+class FeedObjects(AwsAdapter):
+    service = "s3"
 
     def open(self, feed: FeedRef) -> BinaryIO:
         """The body of exactly the object version the event announced."""

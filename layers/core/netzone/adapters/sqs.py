@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import boto3
-
+from netzone.adapters import AwsAdapter
 from netzone.feeds import RecordBatch
 
 
-class SqsBatchSink:
-    def __init__(self, queue_url: str, client=None):
-        self.queue_url = queue_url
-        self._client = client
-        self.sent = 0
+class SqsBatchSink(AwsAdapter):
+    service = "sqs"
 
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = boto3.client("sqs")
-        return self._client
+    def __init__(self, queue_url: str, client=None):
+        super().__init__(client)
+        self.queue_url = queue_url
+        self.sent = 0
 
     def send(self, batch: RecordBatch) -> None:
         self.client.send_message(

@@ -1,0 +1,354 @@
+"""network_api: the central office's and member staff's API for the network model.
+
+Every route names the permission it needs (see `netzone.access`); the caller is the staff
+user whose ID token API Gateway's Cognito authorizer verified (the local stack verifies the
+same tokens against the local user pool). Request bodies are pydantic models: a bad body is a
+422 problem naming each field; stale versions are 409; unknown ids 404; denials 403.
+The OpenAPI document is generated from these routes and served at /openapi.json.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from netzone import network as nw
+from netzone.access import Principal, principal_from_claims
+from netzone.adapters.cognito import CognitoStaffDirectory
+from netzone.adapters.network_store import DynamoNetworkStore
+from netzone.problems import PROBLEM_JSON, Problem
+from netzone.settings import NetworkApiSettings
+
+settings = NetworkApiSettings()
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+service = nw.NetworkService(
+    DynamoNetworkStore(settings.network_table), CognitoStaffDirectory(settings.staff_user_pool_id)
+)
+
+Limit = Annotated[int, Query(ge=1, le=nw.MAX_PAGE, description="items per page")]
+Next = Annotated[str | None, Query(alias="next", description="the next token of the previous page")]
+
+
+def caller() -> Principal:
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.claims if authorizer else None
+    principal = principal_from_claims(claims)
+    logger.append_keys(actor=principal.username)
+    return principal
+
+
+def created(model) -> Response:
+    return Response(201, "application/json", model.model_dump_json())
+
+
+def ok(model) -> Response:
+    return Response(200, "application/json", model.model_dump_json())
+
+
+# ---------------------------------------------------------------- consortium
+
+
+@app.get("/network", summary="The consortium", description="Any staff.")
+def get_network():
+    return ok(service.get_consortium(caller()))
+
+
+@app.put("/network", summary="Create or change the consortium", description="Central-office administrators.")
+def put_network(body: nw.ConsortiumBody):
+    return ok(service.put_consortium(caller(), body))
+
+
+# ---------------------------------------------------------------- members
+
+
+@app.get("/members", summary="List member institutions", description="Any staff. Paged.")
+def list_members(limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_members(caller(), limit, next_token))
+
+
+@app.post("/members", summary="Add a member institution", description="Central-office administrators.")
+def create_member(body: nw.MemberBody):
+    return created(service.save_member(caller(), body, create=True))
+
+
+@app.get("/members/<member>", summary="A member institution", description="Any staff.")
+def get_member(member: str):
+    return ok(service.get_member(caller(), member))
+
+
+@app.put(
+    "/members/<member>",
+    summary="Change a member (status, contact, import permissions)",
+    description="Central-office administrators. Send the version you read.",
+)
+def put_member(member: str, body: nw.MemberBody):
+    _same("member", member, body.code)
+    return ok(service.save_member(caller(), body, create=False))
+
+
+# ---------------------------------------------------------------- libraries
+
+
+@app.get("/libraries", summary="All libraries of the network", description="Network-scoped staff. Paged.")
+def list_all_libraries(limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_all_libraries(caller(), limit, next_token))
+
+
+@app.get(
+    "/members/<member>/libraries",
+    summary="A member's libraries and campuses",
+    description="The member's staff.",
+)
+def list_libraries(member: str, limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_libraries(caller(), member, limit, next_token))
+
+
+@app.post(
+    "/members/<member>/libraries",
+    summary="Add a library, campus or community",
+    description="Member administrators.",
+)
+def create_library(member: str, body: nw.LibraryBody):
+    return created(service.save_library(caller(), member, body, create=True))
+
+
+@app.get("/members/<member>/libraries/<library>", summary="A library", description="The member's staff.")
+def get_library(member: str, library: str):
+    return ok(service.get_library(caller(), member, library))
+
+
+@app.put(
+    "/members/<member>/libraries/<library>", summary="Change a library", description="Member administrators."
+)
+def put_library(member: str, library: str, body: nw.LibraryBody):
+    _same("library", library, body.code)
+    return ok(service.save_library(caller(), member, body, create=False))
+
+
+# ---------------------------------------------------------------- groups
+
+
+@app.get("/groups", summary="Network groups", description="Any staff. Paged.")
+def list_network_groups(limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_groups(caller(), "network", limit, next_token))
+
+
+@app.post("/groups", summary="Add a network group", description="Central-office administrators.")
+def create_network_group(body: nw.GroupBody):
+    return created(service.save_group(caller(), "network", body, create=True))
+
+
+@app.get("/groups/<group>", summary="A network group", description="Any staff.")
+def get_network_group(group: str):
+    return ok(service.get_group(caller(), "network", group))
+
+
+@app.put("/groups/<group>", summary="Change a network group", description="Central-office administrators.")
+def put_network_group(group: str, body: nw.GroupBody):
+    _same("group", group, body.code)
+    return ok(service.save_group(caller(), "network", body, create=False))
+
+
+@app.get(
+    "/members/<member>/groups", summary="A member's own groups", description="The member's staff. Paged."
+)
+def list_member_groups(member: str, limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_groups(caller(), member, limit, next_token))
+
+
+@app.post("/members/<member>/groups", summary="Add a member group", description="Member administrators.")
+def create_member_group(member: str, body: nw.GroupBody):
+    return created(service.save_group(caller(), member, body, create=True))
+
+
+@app.get("/members/<member>/groups/<group>", summary="A member group", description="The member's staff.")
+def get_member_group(member: str, group: str):
+    return ok(service.get_group(caller(), member, group))
+
+
+@app.put(
+    "/members/<member>/groups/<group>", summary="Change a member group", description="Member administrators."
+)
+def put_member_group(member: str, group: str, body: nw.GroupBody):
+    _same("group", group, body.code)
+    return ok(service.save_group(caller(), member, body, create=False))
+
+
+# ---------------------------------------------------------------- providers
+
+
+@app.get("/providers", summary="Content providers", description="Any staff. Paged.")
+def list_providers(limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_providers(caller(), limit, next_token))
+
+
+@app.post("/providers", summary="Register a provider", description="Central-office administrators.")
+def create_provider(body: nw.ProviderBody):
+    return created(service.save_provider(caller(), body, create=True))
+
+
+@app.get("/providers/<provider>", summary="A provider", description="Any staff.")
+def get_provider(provider: str):
+    return ok(service.get_provider(caller(), provider))
+
+
+@app.put("/providers/<provider>", summary="Change a provider", description="Central-office administrators.")
+def put_provider(provider: str, body: nw.ProviderBody):
+    _same("provider", provider, body.code)
+    return ok(service.save_provider(caller(), body, create=False))
+
+
+# ---------------------------------------------------------------- staff users
+
+
+@app.get("/staff", summary="Network-wide staff users", description="Central-office administrators. Paged.")
+def list_network_staff(limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_staff(caller(), None, limit, next_token))
+
+
+@app.post("/staff", summary="Add a network-wide staff user", description="Central-office administrators.")
+def create_network_staff(body: nw.StaffBody):
+    return created(service.save_staff(caller(), None, body, create=True))
+
+
+@app.get(
+    "/staff/<username>", summary="A network-wide staff user", description="Central-office administrators."
+)
+def get_network_staff(username: str):
+    return ok(service.get_staff(caller(), None, username))
+
+
+@app.put(
+    "/staff/<username>",
+    summary="Change a network-wide staff user",
+    description="Central-office administrators.",
+)
+def put_network_staff(username: str, body: nw.StaffBody):
+    _same("staff user", username, body.username)
+    return ok(service.save_staff(caller(), None, body, create=False))
+
+
+@app.get(
+    "/members/<member>/staff", summary="A member's staff users", description="Member administrators. Paged."
+)
+def list_member_staff(member: str, limit: Limit = 50, next_token: Next = None):
+    return ok(service.list_staff(caller(), member, limit, next_token))
+
+
+@app.post(
+    "/members/<member>/staff", summary="Add a staff user to a member", description="Member administrators."
+)
+def create_member_staff(member: str, body: nw.StaffBody):
+    return created(service.save_staff(caller(), member, body, create=True))
+
+
+@app.get(
+    "/members/<member>/staff/<username>",
+    summary="A member's staff user",
+    description="Member administrators.",
+)
+def get_member_staff(member: str, username: str):
+    return ok(service.get_staff(caller(), member, username))
+
+
+@app.put(
+    "/members/<member>/staff/<username>",
+    summary="Change roles or disable",
+    description="Member administrators.",
+)
+def put_member_staff(member: str, username: str, body: nw.StaffBody):
+    _same("staff user", username, body.username)
+    return ok(service.save_staff(caller(), member, body, create=False))
+
+
+# ---------------------------------------------------------------- audit
+
+
+@app.get(
+    "/audit",
+    summary="Audit trail of network-level changes, or of one object (?object=type:id)",
+    description="Central-office administrators; member administrators for their own objects. Newest first.",
+)
+def list_audit(
+    object_ref: Annotated[
+        str | None,
+        Query(alias="object", description="e.g. member:lku, library:lku/main, group:network/north"),
+    ] = None,
+    limit: Limit = 50,
+    next_token: Next = None,
+):
+    if object_ref:
+        object_type, sep, object_id = object_ref.partition(":")
+        if not sep or not object_id:
+            raise Problem(
+                422, "invalid-object", "object must be <type>:<id>, e.g. member:lku or library:lku/main"
+            )
+        return ok(service.audit_for_object(caller(), object_type, object_id, limit, next_token))
+    return ok(service.audit_for_member(caller(), None, limit, next_token))
+
+
+@app.get(
+    "/members/<member>/audit", summary="Audit trail of a member's data", description="Member administrators."
+)
+def list_member_audit(member: str, limit: Limit = 50, next_token: Next = None):
+    return ok(service.audit_for_member(caller(), member, limit, next_token))
+
+
+# ---------------------------------------------------------------- OpenAPI and errors
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
+def openapi():
+    return Response(
+        200, "application/json", app.get_openapi_json_schema(title="netzone network API", version="1")
+    )
+
+
+def _same(what: str, in_path: str, in_body: str) -> None:
+    if in_path != in_body:
+        raise Problem(
+            422, "code-mismatch", f"the {what} in the path ({in_path}) and in the body ({in_body}) differ"
+        )
+
+
+@app.exception_handler(Problem)
+def problem(error: Problem) -> Response:
+    if error.status in (401, 403):
+        logger.info("denied", extra={"status": error.status, "detail": error.detail})
+    return Response(error.status, PROBLEM_JSON, error.to_json())
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response:
+    errors = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
+            "message": e.get("msg"),
+        }
+        for e in error.errors()
+    ]
+    fields = ", ".join(e["field"] for e in errors[:5])
+    return problem(Problem(422, "invalid-request", f"fix these fields: {fields}", errors=errors))
+
+
+@app.not_found
+def no_route(_: NotFoundError) -> Response:
+    event = app.current_event
+    return problem(
+        Problem(404, "no-such-route", f"no route {event.http_method} {event.path}; see /openapi.json")
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

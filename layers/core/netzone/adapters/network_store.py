@@ -1,0 +1,137 @@
+"""The network table: network objects under one partition, audit entries under their scopes.
+
+    pk NETWORK          sk CONSORTIUM | MEMBER#<code> | LIBRARY#<member>#<code> |
+                           GROUP#<owner>#<code> | PROVIDER#<code> | STAFF#<member or ->#<username>
+    pk AUDIT#MEMBER#<code or ->         sk <timestamp>#<id>   (newest first when listed)
+    pk AUDIT#OBJECT#<type>#<id>         sk <timestamp>#<id>
+
+Network objects are few (hundreds) and read by key or listed page by page with a key-prefix
+Query, so one partition serves them; writes carry the version condition and the audit puts in
+one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from netzone.adapters import AwsAdapter
+from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, to_item
+from netzone.network import AuditEntry, VersionMismatch, audit_scopes
+from netzone.problems import Problem
+
+PARTITION = "NETWORK"
+
+
+def _token(sk: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"sk": sk}).encode()).decode().rstrip("=")
+
+
+def _untoken(token: str, prefix: str) -> str:
+    try:
+        sk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["sk"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise Problem(422, "invalid-next-token", "next must be the value a previous page returned") from error
+    if not isinstance(sk, str) or not sk.startswith(prefix):
+        raise Problem(422, "invalid-next-token", "next belongs to a different list")
+    return sk
+
+
+def _clean(item: dict[str, Any]) -> dict[str, Any]:
+    data = from_item(item)
+    data.pop("pk", None)
+    data.pop("sk", None)
+    return _ints(data)
+
+
+def _ints(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the network model only has integers."""
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    if type(value).__name__ == "Decimal":
+        return int(value)
+    return value
+
+
+class DynamoNetworkStore(AwsAdapter):
+    service = "dynamodb"
+
+    def __init__(self, table_name: str, client=None):
+        super().__init__(client)
+        self.table = table_name
+
+    def get(self, key: str) -> dict | None:
+        response = self.client.get_item(
+            TableName=self.table, Key=to_item({"pk": PARTITION, "sk": key}), ConsistentRead=True
+        )
+        return _clean(response["Item"]) if "Item" in response else None
+
+    def get_many(self, keys: list[str]) -> dict[str, dict]:
+        unique = list(dict.fromkeys(keys))
+        items = batch_get(self.client, self.table, [{"pk": PARTITION, "sk": k} for k in unique])
+        return {i["sk"]: _ints({k: v for k, v in i.items() if k not in ("pk", "sk")}) for i in items}
+
+    def page(self, prefix: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
+        return self._query(PARTITION, prefix, limit, after, forward=True)
+
+    def audit_page(self, scope: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
+        return self._query(f"AUDIT#{scope}", "", limit, after, forward=False)
+
+    def _query(
+        self, pk: str, prefix: str, limit: int, after: str | None, forward: bool
+    ) -> tuple[list[dict], str | None]:
+        values = {":pk": pk} | ({":prefix": prefix} if prefix else {})
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else ""),
+            "ExpressionAttributeValues": to_item(values),
+            "Limit": limit,
+            "ScanIndexForward": forward,
+        }
+        if after:
+            request["ExclusiveStartKey"] = to_item({"pk": pk, "sk": _untoken(after, prefix)})
+        response = self.client.query(**request)
+        items = [_clean(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, _token(from_item(last)["sk"]) if last else None
+
+    def write(self, key: str, item: dict, expected_version: int | None, audit: AuditEntry) -> None:
+        if expected_version is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": to_item({":expected": expected_version}),
+            }
+        entry = audit.model_dump(mode="json")
+        actions = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item({"pk": PARTITION, "sk": key, **item}),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    **condition,
+                }
+            }
+        ]
+        actions += [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item({"pk": f"AUDIT#{scope}", "sk": audit.id, **entry}),
+                }
+            }
+            for scope in audit_scopes(audit)
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            current = self.get(key)
+            raise VersionMismatch(None if current is None else int(current["version"])) from error
