@@ -4,40 +4,56 @@ from __future__ import annotations
 
 import copy
 
-from netzone.catalog import Cluster, SourceRecord, VersionConflict
+from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord, VersionConflict
 from netzone.feeds import FeedJob, RecordBatch, Reject
 
 
 class MemoryCatalog:
-    """CatalogStore with the same conditional-write rules as the DynamoDB adapter."""
+    """CatalogStore with the DynamoDB adapter's rules: all-or-nothing commits, checked versions."""
 
     def __init__(self):
         self.sources: dict[str, SourceRecord] = {}
         self.clusters: dict[str, Cluster] = {}
-        self.writes = 0
+        self.keys: dict[str, KeyEntry] = {}
+        self.tasks: dict[str, ReviewTask] = {}
+        self.audit: list[dict] = []
+        self.commits = 0
+        self.reads = 0
 
     def get_sources(self, keys):
+        self.reads += 1
         return {
             f"{p}|{s}": copy.deepcopy(self.sources[f"{p}|{s}"]) for p, s in keys if f"{p}|{s}" in self.sources
         }
 
-    def get_cluster(self, cluster_id):
-        found = self.clusters.get(cluster_id)
-        return copy.deepcopy(found) if found else None
+    def get_clusters(self, cluster_ids):
+        self.reads += 1
+        return {c: copy.deepcopy(self.clusters[c]) for c in cluster_ids if c in self.clusters}
 
-    def save(self, source: SourceRecord, cluster: Cluster, *, new_source: bool, new_cluster: bool) -> None:
-        key = f"{source.provider}|{source.source_id}"
-        stored_source = self.sources.get(key)
-        stored_cluster = self.clusters.get(cluster.cluster_id)
-        if not _version_holds(stored_source, new_source, source.version):
-            raise VersionConflict(key)
-        if not _version_holds(stored_cluster, new_cluster, cluster.version):
-            raise VersionConflict(cluster.cluster_id)
-        source.version += 1
-        cluster.version += 1
-        self.sources[key] = copy.deepcopy(source)
-        self.clusters[cluster.cluster_id] = copy.deepcopy(cluster)
-        self.writes += 1
+    def get_keys(self, keys):
+        self.reads += 1
+        return {k: copy.deepcopy(self.keys[k]) for k in keys if k in self.keys}
+
+    def get_task(self, task_id):
+        return copy.deepcopy(self.tasks.get(task_id))
+
+    def commit(self, change: Commit) -> None:
+        groups = [
+            (self.sources, [(s.key, s, v) for s, v in change.sources]),
+            (self.clusters, [(c.cluster_id, c, v) for c, v in change.clusters]),
+            (self.keys, [(k.key, k, v) for k, v in change.keys]),
+            (self.tasks, [(t.task_id, t, v) for t, v in change.tasks]),
+        ]
+        for table, items in groups:
+            for key, _, expected in items:
+                if not _version_holds(table.get(key), expected is None, expected):
+                    raise VersionConflict(key)
+        for table, items in groups:
+            for key, item, expected in items:
+                item.version = (expected or 0) + 1
+                table[key] = copy.deepcopy(item)
+        self.audit.extend(change.audit)
+        self.commits += 1
 
 
 def _version_holds(stored, new: bool, version: int) -> bool:

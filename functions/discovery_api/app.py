@@ -44,7 +44,11 @@ def get_bib(bib_id: str):
         raise Problem(
             404, "bib-not-found", f"no network record has id {bib_id!r}; ids are in the feed job or a search"
         )
-    if cluster.status == "withdrawn":
+    if cluster.status == "merged" and cluster.merged_into:
+        location = f"/bibs/{cluster.merged_into}"
+        body = Problem(301, "bib-merged", f"network record {bib_id} was merged into {cluster.merged_into}")
+        return Response(301, PROBLEM_JSON, body.to_json(), {"Location": location})
+    if cluster.status == "withdrawn" or cluster.record is None:
         raise Problem(
             410, "bib-withdrawn", f"network record {bib_id} was withdrawn: every source record was deleted"
         )

@@ -9,6 +9,7 @@ The OpenAPI document is generated from these routes and served at /openapi.json.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
@@ -18,21 +19,25 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from netzone import network as nw
 from netzone.access import Principal, principal_from_claims
 from netzone.adapters.cognito import CognitoStaffDirectory
-from netzone.adapters.network_store import DynamoNetworkStore
+from netzone.adapters.dynamodb import DynamoCatalogStore
+from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
 from netzone.problems import PROBLEM_JSON, Problem
+from netzone.review import Curator
 from netzone.settings import NetworkApiSettings
 
 settings = NetworkApiSettings()
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
-service = nw.NetworkService(
-    DynamoNetworkStore(settings.network_table), CognitoStaffDirectory(settings.staff_user_pool_id)
-)
+network_store = DynamoNetworkStore(settings.network_table)
+service = nw.NetworkService(network_store, CognitoStaffDirectory(settings.staff_user_pool_id))
+catalog_store = DynamoCatalogStore(settings.catalog_table)
+curator = Curator(catalog_store, ProviderRegistry(network_store))
 
 Limit = Annotated[int, Query(ge=1, le=nw.MAX_PAGE, description="items per page")]
 Next = Annotated[str | None, Query(alias="next", description="the next token of the previous page")]
@@ -301,6 +306,139 @@ def list_audit(
 )
 def list_member_audit(member: str, limit: Limit = 50, next_token: Next = None):
     return ok(service.audit_for_member(caller(), member, limit, next_token))
+
+
+# ---------------------------------------------------------------- review queue and clusters
+
+
+class AcceptBody(BaseModel):
+    cluster_id: str = Field(description="the candidate cluster the record belongs to")
+    reason: str = Field(min_length=3, max_length=1000, description="why: kept in the audit trail")
+
+
+class DecisionBody(BaseModel):
+    reason: str = Field(min_length=3, max_length=1000, description="why: kept in the audit trail")
+
+
+class SplitBody(BaseModel):
+    source: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]*\|.+$", description='the source record, "<provider>|<source id>"'
+    )
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+def _task_json(task) -> dict:
+    return {
+        k: getattr(task, k)
+        for k in (
+            "task_id",
+            "source",
+            "cluster_id",
+            "candidates",
+            "status",
+            "created_at",
+            "decided_at",
+            "decided_by",
+            "decision",
+        )
+    }
+
+
+def _cluster_json(cluster) -> dict:
+    return {
+        "cluster_id": cluster.cluster_id,
+        "status": cluster.status,
+        "title": cluster.title,
+        "sources": cluster.sources,
+        "merged_into": cluster.merged_into,
+        "keys": cluster.keys,
+        "provenance": cluster.provenance,
+        "version": cluster.version,
+        "datestamp": cluster.datestamp,
+    }
+
+
+@app.get(
+    "/reviews",
+    summary="The review queue: uncertain matches with their evidence",
+    description="Network catalogers. Paged, oldest first.",
+)
+def list_reviews(
+    status: Annotated[str, Query(pattern="^(open|accepted|rejected)$")] = "open",
+    limit: Limit = 50,
+    next_token: Next = None,
+):
+    principal = caller()
+    curator.authorize(principal)
+    tasks, token = catalog_store.list_tasks(status, limit, next_token)
+    return Response(
+        200, "application/json", nw.Page(items=[_task_json(t) for t in tasks], next=token).model_dump_json()
+    )
+
+
+@app.get("/reviews/<task_id>", summary="A review task", description="Network catalogers.")
+def get_review(task_id: str):
+    return Response(200, "application/json", _dumps(_task_json(curator.task(caller(), task_id))))
+
+
+@app.post(
+    "/reviews/<task_id>/accept",
+    summary="Merge the record into the chosen candidate",
+    description="Network catalogers.",
+)
+def accept_review(task_id: str, body: AcceptBody):
+    return Response(
+        200,
+        "application/json",
+        _dumps(_task_json(curator.accept(caller(), task_id, body.cluster_id, body.reason))),
+    )
+
+
+@app.post(
+    "/reviews/<task_id>/reject",
+    summary="Keep the record apart from the candidates",
+    description="Network catalogers.",
+)
+def reject_review(task_id: str, body: DecisionBody):
+    return Response(
+        200, "application/json", _dumps(_task_json(curator.reject(caller(), task_id, body.reason)))
+    )
+
+
+@app.get(
+    "/clusters/<cluster_id>",
+    summary="A cluster: its sources, match keys and field provenance",
+    description="Network catalogers.",
+)
+def get_cluster(cluster_id: str):
+    return Response(200, "application/json", _dumps(_cluster_json(curator.cluster(caller(), cluster_id))))
+
+
+@app.post(
+    "/clusters/<cluster_id>/split",
+    summary="Unmerge: split a source record out into its own cluster",
+    description="Network catalogers.",
+)
+def split_cluster(cluster_id: str, body: SplitBody):
+    stays, new = curator.split(caller(), cluster_id, body.source, body.reason)
+    return Response(
+        200, "application/json", _dumps({"cluster": _cluster_json(stays), "split_into": _cluster_json(new)})
+    )
+
+
+@app.get(
+    "/clusters/<cluster_id>/audit",
+    summary="Decisions about a cluster",
+    description="Network catalogers. Newest first.",
+)
+def cluster_audit(cluster_id: str, limit: Limit = 50, next_token: Next = None):
+    curator.authorize(caller())
+    items, token = catalog_store.audit_page(f"OBJECT#cluster#{cluster_id}", limit, next_token)
+    return Response(200, "application/json", nw.Page(items=items, next=token).model_dump_json())
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 # ---------------------------------------------------------------- OpenAPI and errors

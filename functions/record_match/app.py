@@ -17,13 +17,16 @@ from pydantic import Json
 
 from netzone import catalog
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
+from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
 from netzone.feeds import RecordBatch
 from netzone.settings import RecordMatchSettings
 
 settings = RecordMatchSettings()
 logger = Logger()
 metrics = Metrics()
-store = DynamoCatalogStore(settings.catalog_table)
+filer = catalog.Filer(
+    DynamoCatalogStore(settings.catalog_table), ProviderRegistry(DynamoNetworkStore(settings.network_table))
+)
 jobs = DynamoJobStore(settings.jobs_table)
 
 
@@ -36,7 +39,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=RecordBatchMessage)
 
 def file_batch(record: RecordBatchMessage) -> dict:
     batch = record.body
-    result = catalog.file_batch(batch, store)
+    result = filer.file_batch(batch)
     counted = jobs.record_outcomes(batch.job_id, batch.seq, dict(result.counts), result.rejects)
     for outcome, count in result.counts.items():
         metrics.add_metric(name=f"Records{outcome.capitalize()}", unit=MetricUnit.Count, value=count)

@@ -261,3 +261,27 @@ def write_mixed_iso2709(path: Path, valid: int, provider: str = "demo", seed: in
             position += 1
             out.write(record.as_marc())
     return {"valid": valid, "malformed": positions}
+
+
+def overlapping_records(records: list[Record], provider: str, conflicts: int = 2) -> Iterator[Record]:
+    """Another provider's descriptions of the same books: each copy gets the provider's own 001.
+
+    The last `conflicts` copies describe a later edition that kept the identifiers (it happens):
+    a careful matcher asks a cataloger about those instead of merging them.
+    """
+    for number, original in enumerate(records, start=1):
+        record = Record(force_utf8=True, leader=str(original.leader))
+        for field in original.fields:
+            record.add_field(field)
+        record["001"].data = f"{provider}-{number:08d}"
+        record["003"].data = provider.upper()
+        if number > len(records) - conflicts:
+            year = int(record["264"]["c"][:4]) + 7
+            record.remove_fields("250")
+            record.add_ordered_field(
+                Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", "3rd ed.")])
+            )
+            record["264"]["c"] = f"{year}."
+            for control in record.get_fields("008"):
+                control.data = f"{control.data[:7]}{year}{control.data[11:]}"
+        yield record

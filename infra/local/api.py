@@ -1,10 +1,13 @@
 """The REST API, locally: HTTP on 127.0.0.1 → API Gateway REST (v1) proxy events → the function.
 
 Routes come from the functions' `Api` events (`/bibs/{id}` parameters, `{proxy+}` greedy paths,
-`ANY` methods); the most specific route wins, as in API Gateway. The handler's proxy response
-(statusCode, headers, multiValueHeaders, body, isBase64Encoded) becomes the HTTP response. A
-request no route matches gets a 404 problem body; `GET /` lists the routes (local only). Paths
-may carry the stage prefix of the deployed URL (`/v1/bibs/...`) or not.
+`ANY` methods); the most specific route wins, as in API Gateway. A route with a Cognito
+authorizer (`local.authorizer`) checks the request's token first: a refused request gets the
+Api's UNAUTHORIZED gateway response and the function is not invoked; an accepted one carries the
+token's claims in `requestContext.authorizer.claims`. The handler's proxy response (statusCode,
+headers, multiValueHeaders, body, isBase64Encoded) becomes the HTTP response. A request no route
+matches gets a 404 problem body; `GET /` lists the routes (local only). Paths may carry the stage
+prefix of the deployed URL (`/v1/bibs/...`) or not.
 """
 
 from __future__ import annotations
@@ -23,8 +26,17 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from local.authorizer import (
+    Authorizer,
+    CognitoVerifier,
+    Unauthorized,
+    authorizer_for,
+    gateway_claims,
+    gateway_response,
+)
+
 if TYPE_CHECKING:
-    from local.template import Deployment
+    from local.template import Deployment, Resource
     from local.worker import Worker
 
 log = logging.getLogger("local.api")
@@ -39,6 +51,7 @@ class Route:
     function: str  # logical id
     api_id: str
     stage: str
+    authorizer: Authorizer | None = None  # None: a public route
 
     def match(self, path: str) -> tuple[tuple[int, ...], dict[str, str]] | None:
         """(specificity, path parameters) when `path` fits this resource, else None."""
@@ -68,25 +81,39 @@ class Route:
         return (*score, 3), parameters  # an exact-length match beats a greedy one
 
 
-def routes_from(deployment: Deployment) -> list[Route]:
-    stages = {
-        resource.ref: str(resource.properties.get("StageName", "Prod"))
+def apis_of(deployment: Deployment) -> dict[str, Resource]:
+    """api id -> the AWS::Serverless::Api resource (its resolved properties: Auth, GatewayResponses)."""
+    return {
+        resource.ref: resource
         for resource in deployment.resources.values()
         if resource.type == "AWS::Serverless::Api"
     }
+
+
+def routes_from(deployment: Deployment) -> list[Route]:
+    """One route per Api event, with the authorizer SAM would attach (TemplateError if unenforceable)."""
+    apis = apis_of(deployment)
     routes = []
     for function in deployment.functions.values():
         for event in function.events.values():
             if event.type != "Api":
                 continue
             api_id = event.properties["RestApiId"]
+            api = apis.get(api_id)
+            properties = api.properties if api is not None else {}
             routes.append(
                 Route(
                     method=str(event.properties["Method"]).upper(),
                     path="/" + str(event.properties["Path"]).strip("/"),
                     function=function.logical_id,
                     api_id=api_id,
-                    stage=stages.get(api_id, "Prod"),
+                    stage=str(properties.get("StageName", "Prod")),
+                    authorizer=authorizer_for(
+                        api.logical_id if api else api_id,
+                        properties,
+                        f"{function.logical_id}.Events.{event.name}",
+                        event.properties,
+                    ),
                 )
             )
     return routes
@@ -109,9 +136,15 @@ class ApiServer:
         port: int = 3000,
         region: str = "us-east-1",
         account_id: str = "123456789012",
+        api_properties: dict[str, dict] | None = None,
+        verifier: CognitoVerifier | None = None,
     ):
         self.routes = routes
         self.workers = workers
+        self.api_properties = api_properties or {}  # api id -> Auth, GatewayResponses, ...
+        self.verifier = verifier
+        if verifier is None and any(route.authorizer for route in routes):
+            raise ValueError("routes with an authorizer need a CognitoVerifier")
         self.host = host
         self.port = port
         self.region = region
@@ -183,17 +216,59 @@ class ApiServer:
         if method not in _METHODS:
             return problem(405, "Method Not Allowed", f"{method} is not an API Gateway method")
         event = self.event(request, route, path, parameters)
+        if route.authorizer is not None:
+            try:
+                claims = self.verifier.verify(request.headers.get(route.authorizer.header), route.authorizer)  # type: ignore[union-attr]
+            except Unauthorized as refusal:
+                log.info(
+                    "%s %s: %s refused the token: %s", method, path, route.authorizer.name, refusal.reason
+                )
+                return self.unauthorized(
+                    route, refusal.message, event["requestContext"]["requestId"], request
+                )
+            except Exception:  # the pool's keys or clients could not be read: API Gateway's 500
+                log.exception("%s %s: authorizer %s failed", method, path, route.authorizer.name)
+                return Response(
+                    json.dumps({"message": None}),
+                    status=500,
+                    content_type="application/json",
+                    headers={"x-amzn-ErrorType": "AuthorizerConfigurationException"},
+                )
+            event["requestContext"]["authorizer"] = {
+                "claims": gateway_claims(claims),
+                "principalId": str(claims.get("sub", "")),
+            }
         invocation = self.workers[route.function].invoke(event)
         if not invocation.ok:
             log.warning("%s %s: %s", method, path, invocation.error_message)
             return self._bad_gateway()
         return self.response(invocation.result)
 
+    def unauthorized(self, route: Route, message: str, request_id: str, request: Request) -> Response:
+        status, headers, body = gateway_response(
+            self.api_properties.get(route.api_id, {}),
+            "UNAUTHORIZED",
+            message,
+            request_id=request_id,
+            request_headers=dict(request.headers.items()),
+        )
+        response = Response(body, status=status)
+        response.headers.pop("Content-Type", None)
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
     def index(self) -> Response:
         body = {
             "api": "netzone (local)",
             "routes": [
-                {"method": route.method, "path": route.path, "function": route.function, "stage": route.stage}
+                {
+                    "method": route.method,
+                    "path": route.path,
+                    "function": route.function,
+                    "stage": route.stage,
+                    "authorizer": route.authorizer.name if route.authorizer else None,
+                }
                 for route in sorted(self.routes, key=lambda route: (route.path, route.method))
             ],
         }

@@ -31,7 +31,8 @@ from typing import Any
 
 import boto3
 
-from local.api import ApiServer, routes_from
+from local.api import ApiServer, apis_of, routes_from
+from local.authorizer import CognitoVerifier
 from local.pollers import POLLERS, Poller
 from local.template import REPO_ROOT, Deployment, TemplateError, deploy, load_template
 from local.worker import Worker, lambda_environment
@@ -142,16 +143,21 @@ class LocalStack:
             local_notifications=True,
             parameters=parameters,
         )
+        routes = routes_from(self.deployment)  # before the workers: an unenforceable Auth stops here
         self._warn_unemulated()
         self._start_workers()
         self._start_pollers()
         self.api = ApiServer(
-            routes_from(self.deployment),
+            routes,
             self.workers,
             host=HOST,
             port=self.args.api_port,
             region=self.region,
             account_id=self.deployment.account_id,
+            api_properties={api_id: api.properties for api_id, api in apis_of(self.deployment).items()},
+            verifier=CognitoVerifier(
+                self.endpoint_url, boto3.Session(region_name=self.region).client("cognito-idp")
+            ),
         )
         self.api.start()
         self._write_state()
@@ -171,22 +177,40 @@ class LocalStack:
     def _warn_unemulated(self) -> None:
         """Settings that change behaviour on AWS but not here: say so rather than pretend."""
         assert self.deployment is not None
+        for logical_id, paths in self.deployment.ignored.items():
+            log.info("%s: not applied locally: %s", logical_id, ", ".join(paths))
         for resource in self.deployment.resources.values():
-            if resource.type == "AWS::Serverless::Api" and resource.properties.get("Auth"):
-                log.warning("%s: Auth (authorizers) is not enforced by the local API", resource.logical_id)
+            if resource.type != "AWS::Serverless::Api":
+                continue
+            for name, spec in ((resource.properties.get("Auth") or {}).get("Authorizers") or {}).items():
+                identity = (spec or {}).get("Identity") or {}
+                for key in ("ValidationExpression", "ReauthorizeEvery"):
+                    if key in identity:
+                        log.warning(
+                            "%s: authorizer %s: Identity.%s is not emulated", resource.logical_id, name, key
+                        )
+            if (resource.properties.get("Auth") or {}).get("ResourcePolicy"):
+                log.warning("%s: Auth.ResourcePolicy is not enforced by the local API", resource.logical_id)
         for logical_id, spec in self.deployment.functions.items():
             for event in spec.events.values():
-                if event.type == "Api" and event.properties.get("Auth"):
-                    log.warning("%s.%s: Auth is not enforced by the local API", logical_id, event.name)
+                auth = (event.properties.get("Auth") or {}) if event.type == "Api" else {}
+                for key in ("ApiKeyRequired", "ResourcePolicy", "InvokeRole"):
+                    if auth.get(key):
+                        log.warning(
+                            "%s.%s: Auth.%s is not enforced by the local API", logical_id, event.name, key
+                        )
             invoke_config = self.deployment.resources[logical_id].properties.get("EventInvokeConfig") or {}
             if invoke_config.get("DestinationConfig"):
                 log.warning("%s: EventInvokeConfig.DestinationConfig is not emulated", logical_id)
 
     def _start_moto(self) -> None:
-        env = {**os.environ, "MOTO_PORT": str(self.args.moto_port)}
+        # local.moto_server is moto_server plus the local stack's patches (see that module).
+        infra = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join([infra, *filter(None, [os.environ.get("PYTHONPATH")])])
+        env = {**os.environ, "MOTO_PORT": str(self.args.moto_port), "PYTHONPATH": path}
         with open(self.log_dir / "moto.log", "ab") as moto_log:
             self.moto = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.args.moto_port)],
+                [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(self.args.moto_port)],
                 stdout=moto_log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -46,7 +46,12 @@ def print_stack(stack: LocalStack) -> None:
     for logical_id, resource in deployment.resources.items():
         if resource.type == "AWS::Serverless::Function":
             continue
-        print(f"  {logical_id:<{width}}  {resource.name}   [{resource.type.split('::', 1)[1]}]")
+        ref = (
+            f" ({resource.ref})"
+            if resource.type.startswith("AWS::Cognito::") and resource.ref != resource.name
+            else ""
+        )
+        print(f"  {logical_id:<{width}}  {resource.name}{ref}   [{resource.type.split('::', 1)[1]}]")
     if deployment.skipped:
         print(f"  (condition false, not created: {', '.join(deployment.skipped)})")
     print("\nFunctions (one warm worker each)")
@@ -64,13 +69,52 @@ def _counts(job: dict) -> str:
     return ", ".join(f"{name} {counts.get(name, 0)}" for name in OUTCOMES)
 
 
+def _topology(libraries: list[dict]) -> str:
+    """lku: campus lakeshore (main, law), campus riverside (med); wpl: central, community ..."""
+    parents = [lib for lib in libraries if lib["kind"] in ("campus", "community")]
+    children: dict[str, list[str]] = {}
+    for lib in libraries:
+        if lib.get("parent"):
+            children.setdefault(lib["parent"], []).append(lib["code"])
+    parts = [lib["code"] for lib in libraries if lib not in parents and not lib.get("parent")]
+    parts += [f"{lib['kind']} {lib['code']} ({', '.join(children.get(lib['code'], []))})" for lib in parents]
+    return "; ".join(parts)
+
+
+def _scope(member: str | None) -> str:
+    return "the network" if member is None else f"member {member}"
+
+
 def print_demo(stack: LocalStack, report: DemoReport) -> None:
     seeded = report.seeded
-    print(
-        f"\nDemo consortium in {stack.deployment.name_of('NetworkTable') if stack.deployment else '?'}: "
-        f"{seeded['consortium']} consortium, {seeded['members']} members, "
-        f"{seeded['libraries']} libraries, {seeded['providers']} providers"
+    table = stack.deployment.name_of("NetworkTable") if stack.deployment else "?"
+    again = (
+        " (already there: " + ", ".join(f"{n} {k}" for k, n in seeded.existing.items()) + ")"
+        if seeded.existing
+        else ""
     )
+    print(
+        f"\nDemo consortium in {table}, created through the network domain as netzone-seed{again}: "
+        f"{seeded.count('consortium')} consortium, {seeded.count('members')} members, "
+        f"{seeded.count('libraries')} libraries/campuses/communities, {seeded.count('groups')} groups, "
+        f"{seeded.count('providers')} providers, {seeded.count('staff')} staff users ({seeded.seconds:.1f} s)"
+    )
+    for member, libraries in seeded.libraries.items():
+        print(f"  {member:<4} {_topology(libraries)}")
+    print(
+        f"\nStaff users (Cognito pool {stack.deployment.outputs.get('StaffUserPoolId', '?') if stack.deployment else '?'})"
+    )
+    width = max((len(user.username) for user in seeded.staff), default=8)
+    for user in seeded.staff:
+        print(f"  {user.username:<{width}}  {', '.join(user.roles):<14} for {_scope(user.member)}")
+    if seeded.password:
+        print(f"  password (every demo user, local only): {seeded.password}")
+    if report.signed_in:
+        print(
+            "\nSigned in (USER_PASSWORD_AUTH) and called the network API through the local Cognito authorizer"
+        )
+        for call in report.signed_in:
+            print(f"  {call.username:<{width}}  GET {call.path:<24} -> {call.status}  {call.summary}")
     print(f"\nSample feeds (files in {_rel(report.samples)})")
     for feed in report.drops:
         job = feed.job
@@ -98,12 +142,30 @@ def print_examples(stack: LocalStack, report: DemoReport | None) -> None:
     sample = _rel(report.drops[0].path) if report and report.drops else "FILE"
     name = sample.rsplit("/", 1)[-1]
     print("\nTry")
+    if "StaffUserPoolClientId" in stack.deployment.outputs:
+        from local.run import REPO_ROOT
+
+        password = report.seeded.password if report and report.seeded.password else "PASSWORD"
+        default_state = REPO_ROOT / ".netzone" / "local.json"
+        env = "" if stack.state_path == default_state else f"NETZONE_LOCAL_STATE={_rel(stack.state_path)} "
+        print(
+            f"  {env}.venv/bin/netzone login central      # prints a staff ID token (asks for the password)"
+        )
+        print(
+            f"  TOKEN=$({env}.venv/bin/netzone login central --password {password}) && "
+            f'curl -s -H "Authorization: $TOKEN" {api}/members'
+        )
+        print(f'  curl -s -H "Authorization: $TOKEN" {api}/members/lku/libraries')
+        print(
+            f'  curl -s -H "Authorization: $TOKEN" {api}/reviews      # uncertain matches, with the evidence'
+        )
+        print(f"  curl -s {api}/openapi.json          # public: the network API's OpenAPI document")
     print(f"  curl -s {api}/bibs/{record}")
     print(f"  curl -s -H 'Accept: application/json' {api}/bibs/{record}")
     print(f"  curl -s {api}/feeds/jobs/{job}")
     if bucket:
         endpoint = stack.endpoint_url
-        print(f"  netzone feed push {sample} --provider harbor")
+        print(f"  .venv/bin/netzone feed push {sample} --provider harbor --wait")
         print(
             "  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 "
             f"aws --endpoint-url {endpoint} s3 cp {sample} s3://{bucket}/feeds/harbor/{name}"

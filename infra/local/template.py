@@ -23,6 +23,7 @@ from typing import Any
 
 import boto3
 import yaml
+from botocore.exceptions import ClientError
 
 __all__ = [
     "Deployment",
@@ -47,6 +48,9 @@ SUPPORTED_TYPES = (
     "AWS::Serverless::LayerVersion",
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolGroup",
 )
 
 
@@ -169,6 +173,9 @@ class Deployment:
     outputs: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
+    # Properties that were read but are not applied locally, per logical id ("EnabledMfas.0", ...):
+    # moto has no such setting, or the behaviour (e.g. Cognito Lambda triggers) is not emulated.
+    ignored: dict[str, list[str]] = field(default_factory=dict)
 
     def env_for(self, function_logical_id: str) -> dict[str, str]:
         """The environment the template gives a function (Globals merged with its own)."""
@@ -396,6 +403,49 @@ def _as_env_value(value: Any) -> str:
     return str(value)
 
 
+def _to_shape(value: Any, shape: Any, path: str, ignored: list[str]) -> Any:
+    """A CloudFormation property value converted to a botocore input shape.
+
+    CloudFormation accepts "12" for an integer and "true" for a boolean; the API does not.
+    Structure members the API does not know are left out and their paths added to `ignored`.
+    """
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise TemplateError(f"{path}: expected a map, not {value!r}")
+        result = {}
+        for key, item in value.items():
+            if key in shape.members:
+                result[key] = _to_shape(item, shape.members[key], f"{path}.{key}".lstrip("."), ignored)
+            else:
+                ignored.append(f"{path}.{key}".lstrip("."))
+        return result
+    if kind == "list":
+        items = value if isinstance(value, list) else [value]
+        return [_to_shape(item, shape.member, f"{path}.{i}", ignored) for i, item in enumerate(items)]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise TemplateError(f"{path}: expected a map, not {value!r}")
+        return {
+            str(key): _to_shape(item, shape.value, f"{path}.{key}", ignored) for key, item in value.items()
+        }
+    if kind == "string":
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind == "boolean":
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    if kind in ("double", "float"):
+        return float(value)
+    return value
+
+
+def _api_request(client: Any, operation: str, props: dict, ignored: list[str]) -> dict:
+    """The request of `operation` built from CloudFormation properties that share the API's names."""
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    return _to_shape(props, shape, "", ignored)
+
+
 def _order(resources: dict[str, dict]) -> list[str]:
     """Logical ids in dependency order (Ref, GetAtt, Sub, DependsOn); a cycle is an error."""
     graph: dict[str, set[str]] = {}
@@ -501,6 +551,12 @@ class _Deployer:
                     f"resource {logical_id} has type {body.get('Type')!r}, which the local stack does not "
                     f"create (supported: {', '.join(SUPPORTED_TYPES)}); teach infra/local/template.py"
                 )
+        if self._needs_implicit_api(resources):
+            # Before Globals: SAM gives the implicit API the Globals.Api settings (Auth included).
+            resources = {
+                "ServerlessRestApi": {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "Prod"}},
+                **resources,
+            }
         globals_ = self.template.get("Globals") or {}
         for logical_id, body in resources.items():
             kind = {"AWS::Serverless::Function": "Function", "AWS::Serverless::Api": "Api"}.get(body["Type"])
@@ -509,11 +565,6 @@ class _Deployer:
                     **body,
                     "Properties": _merge_globals(globals_[kind], body.get("Properties") or {}),
                 }
-        if self._needs_implicit_api(resources):
-            resources = {
-                "ServerlessRestApi": {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "Prod"}},
-                **resources,
-            }
 
         for logical_id in _order(resources):
             body = resources[logical_id]
@@ -556,6 +607,9 @@ class _Deployer:
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::Serverless::LayerVersion": self._layer,
             "AWS::Serverless::Api": self._api,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self._user_pool_group,
         }[kind]
         resource = creator(logical_id, properties)
         resource.properties = properties
@@ -774,6 +828,88 @@ class _Deployer:
         self.client("cloudwatch").put_metric_alarm(AlarmName=name, **request)
         arn = f"arn:aws:cloudwatch:{self.region}:{self.deployment.account_id}:alarm:{name}"
         return Resource(logical_id, "AWS::CloudWatch::Alarm", name, name, arn=arn, attributes={"Arn": arn})
+
+    # -- Cognito (staff and patron identities)
+
+    # CloudFormation properties of a user pool that the local stack reads but does not apply.
+    _POOL_NOT_APPLIED = {
+        "LambdaConfig": "Cognito triggers are not invoked locally",
+        "EmailAuthenticationMessage": "no mail is sent locally",
+        "EmailAuthenticationSubject": "no mail is sent locally",
+        "WebAuthnRelyingPartyID": "passkeys are not emulated",
+        "WebAuthnUserVerification": "passkeys are not emulated",
+    }
+
+    def _ignore(self, logical_id: str, paths: list[str]) -> None:
+        if paths:
+            self.deployment.ignored.setdefault(logical_id, []).extend(paths)
+
+    def _user_pool(self, logical_id: str, props: dict) -> Resource:
+        cognito = self.client("cognito-idp")
+        name = _physical_name(self.deployment.stack_name, logical_id, props.get("UserPoolName"))
+        ignored: list[str] = [key for key in props if key in self._POOL_NOT_APPLIED]
+        settings = {
+            key: value
+            for key, value in props.items()
+            if key not in self._POOL_NOT_APPLIED and key not in ("UserPoolName", "EnabledMfas")
+        }
+        # Schema names are written without "custom:" in CloudFormation and in CreateUserPool alike.
+        request = _api_request(cognito, "CreateUserPool", settings, ignored)
+        try:
+            pool = cognito.create_user_pool(PoolName=name, **request)["UserPool"]
+        except ClientError as error:
+            raise TemplateError(f"{logical_id}: CreateUserPool failed: {error}") from error
+        pool_id = pool["Id"]
+        mfas = props.get("EnabledMfas") or []
+        if mfas and props.get("MfaConfiguration", "OFF") != "OFF":
+            mfa: dict[str, Any] = {"MfaConfiguration": props["MfaConfiguration"]}
+            if "SOFTWARE_TOKEN_MFA" in mfas:
+                mfa["SoftwareTokenMfaConfiguration"] = {"Enabled": True}
+            if "SMS_MFA" in mfas and props.get("SmsConfiguration"):
+                mfa["SmsMfaConfiguration"] = {"SmsConfiguration": request["SmsConfiguration"]}
+            applied = {"SOFTWARE_TOKEN_MFA", *(["SMS_MFA"] if "SmsMfaConfiguration" in mfa else [])}
+            ignored += [f"EnabledMfas.{index}" for index, kind in enumerate(mfas) if kind not in applied]
+            cognito.set_user_pool_mfa_config(UserPoolId=pool_id, **mfa)
+        self._ignore(logical_id, ignored)
+        provider = f"cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+        return Resource(
+            logical_id,
+            "AWS::Cognito::UserPool",
+            name,
+            pool_id,
+            arn=pool["Arn"],
+            attributes={
+                "Arn": pool["Arn"],
+                "UserPoolId": pool_id,
+                "ProviderName": provider,
+                "ProviderURL": f"https://{provider}",
+            },
+        )
+
+    def _user_pool_client(self, logical_id: str, props: dict) -> Resource:
+        cognito = self.client("cognito-idp")
+        ignored: list[str] = []
+        settings = {key: value for key, value in props.items() if key != "ClientName"}
+        request = _api_request(cognito, "CreateUserPoolClient", settings, ignored)
+        name = str(props.get("ClientName") or logical_id)
+        client = cognito.create_user_pool_client(ClientName=name, **request)["UserPoolClient"]
+        self._ignore(logical_id, ignored)
+        attributes = {"ClientId": client["ClientId"], "Name": name}
+        if client.get("ClientSecret"):
+            attributes["ClientSecret"] = client["ClientSecret"]
+        return Resource(
+            logical_id, "AWS::Cognito::UserPoolClient", name, client["ClientId"], attributes=attributes
+        )
+
+    def _user_pool_group(self, logical_id: str, props: dict) -> Resource:
+        cognito = self.client("cognito-idp")
+        ignored: list[str] = []
+        request = _api_request(cognito, "CreateGroup", props, ignored)
+        if "GroupName" not in request:
+            request["GroupName"] = logical_id  # CloudFormation would generate one
+        group = cognito.create_group(**request)["Group"]
+        self._ignore(logical_id, ignored)
+        return Resource(logical_id, "AWS::Cognito::UserPoolGroup", group["GroupName"], group["GroupName"])
 
     def _local_dir(self, logical_id: str, prop: str, value: Any) -> Path:
         if not isinstance(value, str) or value.startswith("s3://"):

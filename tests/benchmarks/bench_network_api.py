@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +31,11 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+warnings.filterwarnings("ignore", "No application metrics to publish")
 
 import moto  # noqa: E402
 
+from local import moto_server  # noqa: E402
 from local.template import deploy, load_template  # noqa: E402
 
 CENTRAL = {"cognito:username": "central", "cognito:groups": "[central_admin]", "token_use": "id"}
@@ -69,6 +72,7 @@ def caller(handler):
 
 
 def main() -> None:
+    moto_server.apply()  # moto's transactions otherwise copy whole tables (see infra/local/moto_server.py)
     with moto.mock_aws():
         deployment = deploy(load_template(ROOT / "template.yaml"))
         os.environ.update(

@@ -230,6 +230,10 @@ def test_handler_errors_and_missing_routes(fixture_stack: Stack) -> None:
     assert missing.json()["detail"] == "No route GET /echo"
 
     index = fixture_stack.get("/").json()
-    assert {"method": "ANY", "path": "/files/{proxy+}", "function": "EchoFunction", "stage": "test"} in index[
-        "routes"
-    ]
+    assert {
+        "method": "ANY",
+        "path": "/files/{proxy+}",
+        "function": "EchoFunction",
+        "stage": "test",
+        "authorizer": None,
+    } in index["routes"]

@@ -60,7 +60,15 @@ def test_the_stack_describes_itself(netzone_stack: Stack) -> None:
     assert state["outputs"]["ApiUrl"] == state["api_url"]
     assert state["resources"]["FeedBucket"]["name"] == "netzone-feeds-123456789012"
     assert state["resources"]["MatchQueue"]["url"].startswith(state["aws_endpoint"])
-    assert set(state["workers"]) == {"FeedIngestFunction", "RecordMatchFunction", "DiscoveryApiFunction"}
+    assert set(state["workers"]) == {
+        "FeedIngestFunction",
+        "RecordMatchFunction",
+        "DiscoveryApiFunction",
+        "NetworkApiFunction",
+    }
+    pool_id = state["outputs"]["StaffUserPoolId"]
+    assert state["resources"]["StaffUserPool"]["arn"].endswith(f":userpool/{pool_id}")
+    assert state["outputs"]["StaffUserPoolClientId"]
     assert netzone_stack.started_in < 60
     index = netzone_stack.get("/").json()
     assert {(route["method"], route["path"]) for route in index["routes"]} >= {

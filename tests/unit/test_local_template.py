@@ -209,3 +209,135 @@ def test_an_unknown_attribute_names_what_exists(aws: boto3.Session, tmp_path: Pa
     )
     with pytest.raises(TemplateError, match=r"!GetAtt Q.Nope: .*\(known: Arn, QueueName, QueueUrl\)"):
         deploy(template, session=aws)
+
+
+def test_the_staff_user_pool_its_client_and_groups_are_created(aws: boto3.Session) -> None:
+    deployment = deploy(load_template("template.yaml"), session=aws)
+    cognito = aws.client("cognito-idp")
+
+    pool = deployment.resources["StaffUserPool"]
+    pool_id = pool.ref
+    assert pool.name == "netzone-staff"
+    assert pool.arn == f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool_id}"
+    assert pool.attributes["ProviderURL"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert described["Name"] == "netzone-staff"
+    assert described["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert described["Policies"]["PasswordPolicy"]["MinimumLength"] == 12
+    assert described["AutoVerifiedAttributes"] == ["email"]
+    assert described["MfaConfiguration"] == "OPTIONAL"
+    attributes = {attribute["Name"]: attribute for attribute in described["SchemaAttributes"]}
+    assert attributes["custom:member"]["AttributeDataType"] == "String"
+    assert attributes["custom:member"]["StringAttributeConstraints"] == {"MinLength": "0", "MaxLength": "32"}
+    mfa = cognito.get_user_pool_mfa_config(UserPoolId=pool_id)
+    assert mfa["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
+    assert deployment.ignored == {}  # everything the template says is applied
+
+    client_id = deployment.resources["StaffUserPoolClient"].ref
+    client = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    assert client["ClientName"] == "netzone-staff"
+    assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
+    assert "ClientSecret" not in client
+    groups = {group["GroupName"] for group in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
+    assert groups == {"central_admin", "member_admin", "cataloger", "circulation"}
+    assert deployment.resources["MemberAdminGroup"].ref == "member_admin"
+
+    assert deployment.outputs["StaffUserPoolId"] == pool_id
+    assert deployment.outputs["StaffUserPoolClientId"] == client_id
+    assert deployment.env_for("NetworkApiFunction")["STAFF_USER_POOL_ID"] == pool_id
+
+
+def test_user_pool_properties_are_converted_and_the_unapplied_ones_recorded(
+    aws: boto3.Session, tmp_path: Path
+) -> None:
+    template = load_template(
+        write(
+            tmp_path,
+            """
+            Resources:
+              Pool:
+                Type: AWS::Cognito::UserPool
+                Properties:
+                  Policies: {PasswordPolicy: {MinimumLength: "10", RequireSymbols: "false"}}
+                  LambdaConfig: {PreSignUp: arn:aws:lambda:us-east-1:123456789012:function:f}
+                  UserPoolTags: {team: "library"}
+                  AdminCreateUserConfig: {AllowAdminCreateUserOnly: "true", Unheard: 1}
+              Client:
+                Type: AWS::Cognito::UserPoolClient
+                Properties: {UserPoolId: !Ref Pool, GenerateSecret: true}
+              Group:
+                Type: AWS::Cognito::UserPoolGroup
+                Properties: {UserPoolId: !Ref Pool, Precedence: "3"}
+            Outputs:
+              Issuer: {Value: !GetAtt Pool.ProviderURL}
+              Secret: {Value: !GetAtt Client.ClientSecret}
+            """,
+        )
+    )
+    deployment = deploy(template, session=aws, stack_name="demo")
+
+    pool_id = deployment.resources["Pool"].ref
+    described = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert described["Name"] == "demo-Pool"
+    assert described["Policies"]["PasswordPolicy"] == {"MinimumLength": 10, "RequireSymbols": False}
+    assert deployment.ignored == {"Pool": ["LambdaConfig", "AdminCreateUserConfig.Unheard"]}
+    assert deployment.outputs["Issuer"].endswith(f"/{pool_id}")
+    assert deployment.outputs["Secret"]
+    group = aws.client("cognito-idp").get_group(UserPoolId=pool_id, GroupName="Group")["Group"]
+    assert group["Precedence"] == 3
+
+
+def test_api_routes_carry_the_authorizer_sam_attaches(aws: boto3.Session) -> None:
+    from local.api import routes_from
+
+    routes = {
+        (route.method, route.path): route
+        for route in routes_from(deploy(load_template("template.yaml"), session=aws))
+    }
+
+    members = routes[("ANY", "/members/{proxy+}")]
+    assert members.function == "NetworkApiFunction"
+    assert members.stage == "v1"
+    assert members.authorizer is not None and members.authorizer.name == "StaffAuthorizer"
+    assert members.authorizer.header == "Authorization"
+    (pool_id,) = members.authorizer.pools
+    assert members.authorizer.pools[pool_id] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    assert routes[("GET", "/openapi.json")].authorizer is None
+    assert routes[("GET", "/bibs/{id}")].authorizer is None
+
+
+def test_the_implicit_api_takes_its_default_authorizer_from_globals(
+    aws: boto3.Session, tmp_path: Path
+) -> None:
+    from local.api import routes_from
+
+    (tmp_path / "code").mkdir()
+    template = load_template(
+        write(
+            tmp_path,
+            """
+            Globals:
+              Api:
+                Auth:
+                  DefaultAuthorizer: Staff
+                  Authorizers: {Staff: {UserPoolArn: !GetAtt Pool.Arn}}
+            Resources:
+              Pool:
+                Type: AWS::Cognito::UserPool
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: python3.12
+                  Handler: app.handler
+                  CodeUri: code/
+                  Events:
+                    Private: {Type: Api, Properties: {Path: /private, Method: GET}}
+                    Public: {Type: Api, Properties: {Path: /public, Method: GET, Auth: {Authorizer: NONE}}}
+            """,
+        )
+    )
+    routes = {route.path: route for route in routes_from(deploy(template, session=aws))}
+
+    assert routes["/private"].authorizer is not None and routes["/private"].authorizer.name == "Staff"
+    assert routes["/private"].stage == "Prod"
+    assert routes["/public"].authorizer is None

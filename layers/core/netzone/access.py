@@ -67,7 +67,9 @@ def authorize(principal: Principal, roles: tuple[str, ...], member: str | None =
     held = principal.roles.intersection(roles)
     if held and (principal.network_scoped or (member is not None and principal.member == member)):
         return principal
-    wanted = " or ".join(ROLE_TITLES[r] for r in roles if r in ROLE_TITLES) or "central-office administrator"
+    titles = [ROLE_TITLES[r] for r in roles if r in ROLE_TITLES and r != "central_admin"]
+    wanted = ", ".join(titles[:-1]) + (" or " if len(titles) > 1 else "") + titles[-1] if titles else ""
+    wanted = f"{wanted} or a central-office administrator" if wanted else "central-office administrator"
     scope = "the network" if member is None else f"member {member}"
     raise Problem(
         403,

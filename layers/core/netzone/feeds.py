@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import re
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ class FeedError(ValueError):
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def audit_id() -> str:
+    """Sorts by time (microseconds, so entries one request writes in turn stay in order), unique."""
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return f"{stamp}#{uuid.uuid4().hex[:8]}"
 
 
 def job_id_for(bucket: str, key: str, etag: str) -> str:

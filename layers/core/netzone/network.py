@@ -13,7 +13,6 @@ in the same transaction as the change.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from netzone import access
 from netzone.access import Principal
-from netzone.feeds import now
+from netzone.feeds import audit_id, now
 from netzone.problems import Problem
 
 CODE = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -327,7 +326,7 @@ class NetworkService:
         )
         after = item.model_dump(mode="json")
         entry = AuditEntry(
-            id=f"{stamp}#{uuid.uuid4().hex[:8]}",
+            id=audit_id(),
             at=stamp,
             actor=principal.username,
             actor_member=principal.member,

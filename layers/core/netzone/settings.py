@@ -27,6 +27,7 @@ class FeedIngestSettings(_Base):
 class RecordMatchSettings(_Base):
     catalog_table: str
     jobs_table: str
+    network_table: str  # provider priorities for merging
 
 
 class DiscoverySettings(_Base):
@@ -36,4 +37,5 @@ class DiscoverySettings(_Base):
 
 class NetworkApiSettings(_Base):
     network_table: str
+    catalog_table: str  # the review queue and clusters
     staff_user_pool_id: str

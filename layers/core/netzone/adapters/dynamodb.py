@@ -13,7 +13,9 @@ Clients are created lazily (never at import time) and honour AWS_ENDPOINT_URL.
 
 from __future__ import annotations
 
+import json
 import time
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from netzone import marc
 from netzone.adapters import AwsAdapter
-from netzone.catalog import Cluster, SourceRecord, VersionConflict
+from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord, VersionConflict
 from netzone.feeds import OUTCOMES, FeedJob, FeedRef, Reject, now
 
 _serializer = TypeSerializer()
@@ -93,8 +95,31 @@ def _cluster_pk(cluster_id: str) -> str:
     return f"CLU#{cluster_id}"
 
 
+def _key_pk(key: str) -> str:
+    return f"KEY#{key}"
+
+
+def _task_pk(task_id: str) -> str:
+    return f"TASK#{task_id}"
+
+
+def _packed_json(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+def _unpacked_json(value: bytes | None, default: Any) -> Any:
+    return json.loads(zlib.decompress(value)) if value else default
+
+
 class DynamoCatalogStore(AwsAdapter):
+    """Source records, clusters, match-key items and review tasks in the catalog table.
+
+    Reads are BatchGetItem on keys; every change is one TransactWriteItems whose items are
+    each conditional on the version read (or on not existing yet).
+    """
+
     service = "dynamodb"
+    TRANSACTION_LIMIT = 100
 
     def __init__(self, table_name: str, client=None):
         super().__init__(client)
@@ -106,18 +131,111 @@ class DynamoCatalogStore(AwsAdapter):
             return {}
         items = batch_get(self.client, self.table, [{"pk": _source_pk(p, s), "sk": "SRC"} for p, s in keys])
         sources = [self._source(i) for i in items]
-        return {f"{s.provider}|{s.source_id}": s for s in sources}
+        return {s.key: s for s in sources}
+
+    def get_clusters(self, cluster_ids: list[str]) -> dict[str, Cluster]:
+        if not cluster_ids:
+            return {}
+        items = batch_get(self.client, self.table, [{"pk": _cluster_pk(c), "sk": "CLU"} for c in cluster_ids])
+        return {i["cluster_id"]: self._cluster(i) for i in items}
 
     def get_cluster(self, cluster_id: str) -> Cluster | None:
+        return self.get_clusters([cluster_id]).get(cluster_id)
+
+    def get_keys(self, keys: list[str]) -> dict[str, KeyEntry]:
+        if not keys:
+            return {}
+        items = batch_get(self.client, self.table, [{"pk": _key_pk(k), "sk": "KEY"} for k in keys])
+        return {i["key"]: KeyEntry(i["key"], list(i.get("clusters", [])), int(i["version"])) for i in items}
+
+    def get_task(self, task_id: str) -> ReviewTask | None:
         response = self.client.get_item(
-            TableName=self.table, Key=to_item({"pk": _cluster_pk(cluster_id), "sk": "CLU"})
+            TableName=self.table, Key=to_item({"pk": _task_pk(task_id), "sk": "TASK"}), ConsistentRead=True
         )
-        item = response.get("Item")
-        return self._cluster(from_item(item)) if item else None
+        return self._task(from_item(response["Item"])) if "Item" in response else None
+
+    def list_tasks(self, status: str, limit: int, after: str | None) -> tuple[list[ReviewTask], str | None]:
+        """Review tasks by status, oldest first, paged (a Query on the status's index partition)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": f"TASKS#{status}"}),
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = to_item({"pk": f"TASKS#{status}", "sk": after})
+        response = self.client.query(**request)
+        ids = [from_item(i)["task_id"] for i in response.get("Items", [])]
+        items = (
+            batch_get(self.client, self.table, [{"pk": _task_pk(t), "sk": "TASK"} for t in ids])
+            if ids
+            else []
+        )
+        tasks = sorted((self._task(i) for i in items), key=lambda t: (t.created_at or "", t.task_id))
+        last = response.get("LastEvaluatedKey")
+        return tasks, (from_item(last)["sk"] if last else None)
 
     # -- writes
-    def save(self, source: SourceRecord, cluster: Cluster, *, new_source: bool, new_cluster: bool) -> None:
-        source_item = {
+    def commit(self, change: Commit) -> None:
+        actions: list[dict[str, Any]] = []
+        for source, expected in change.sources:
+            actions.append(self._put(self._source_item(source, expected), expected))
+        for cluster, expected in change.clusters:
+            actions.append(self._put(self._cluster_item(cluster, expected), expected))
+        for entry, expected in change.keys:
+            item = {"pk": _key_pk(entry.key), "sk": "KEY", "key": entry.key, "clusters": entry.clusters}
+            actions.append(self._put(item | {"version": (expected or 0) + 1}, expected))
+        for task, expected in change.tasks:
+            actions.append(self._put(self._task_item(task, expected), expected))
+            index = {
+                "pk": f"TASKS#{task.status}",
+                "sk": f"{task.created_at}#{task.task_id}",
+                "task_id": task.task_id,
+            }
+            actions.append({"Put": {"TableName": self.table, "Item": to_item(index)}})
+            if expected is not None and task.status != "open":
+                key = to_item({"pk": "TASKS#open", "sk": f"{task.created_at}#{task.task_id}"})
+                actions.append({"Delete": {"TableName": self.table, "Key": key}})
+        for entry in change.audit:
+            for scope in (f"OBJECT#{entry['object_type']}#{entry['object_id']}", "CATALOG"):
+                item = {"pk": f"AUDIT#{scope}", "sk": entry["id"], **entry}
+                actions.append({"Put": {"TableName": self.table, "Item": to_item(item)}})
+        if len(actions) > self.TRANSACTION_LIMIT:
+            raise ValueError(f"a catalog change of {len(actions)} items exceeds one transaction")
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise VersionConflict("an item changed since it was read") from error
+            raise
+        for item, expected in [*change.sources, *change.clusters, *change.keys, *change.tasks]:
+            item.version = (expected or 0) + 1
+
+    def audit_page(self, scope: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": f"AUDIT#{scope}"}),
+            "Limit": limit,
+            "ScanIndexForward": False,
+        }
+        if after:
+            request["ExclusiveStartKey"] = to_item({"pk": f"AUDIT#{scope}", "sk": after})
+        response = self.client.query(**request)
+        items = [
+            {k: v for k, v in from_item(i).items() if k not in ("pk", "sk")}
+            for i in response.get("Items", [])
+        ]
+        last = response.get("LastEvaluatedKey")
+        return items, (from_item(last)["sk"] if last else None)
+
+    def _put(self, item: dict[str, Any], expected: int | None) -> dict[str, Any]:
+        return {"Put": {"TableName": self.table, "Item": to_item(item), **_version_condition(expected)}}
+
+    # -- mapping
+    @staticmethod
+    def _source_item(source: SourceRecord, expected: int | None) -> dict[str, Any]:
+        return {
             "pk": _source_pk(source.provider, source.source_id),
             "sk": "SRC",
             "type": "source",
@@ -128,54 +246,54 @@ class DynamoCatalogStore(AwsAdapter):
             "marc": marc.pack(source.record),
             "identifiers": source.identifiers or None,
             "title": source.title,
+            "profile": _packed_json(source.profile),
+            "keys": source.keys or None,
+            "apart": source.apart or None,
             "withdrawn": source.withdrawn,
-            "version": source.version + 1,
+            "version": (expected or 0) + 1,
             "last_job": source.last_job,
             "last_position": source.last_position,
             "last_outcome": source.last_outcome,
             "updated_at": source.updated_at,
         }
-        cluster_item = {
+
+    @staticmethod
+    def _cluster_item(cluster: Cluster, expected: int | None) -> dict[str, Any]:
+        return {
             "pk": _cluster_pk(cluster.cluster_id),
             "sk": "CLU",
             "type": "cluster",
             "cluster_id": cluster.cluster_id,
-            "marc": marc.pack(cluster.record),
-            "sources": cluster.sources,
+            "marc": marc.pack(cluster.record) if cluster.record is not None else None,
+            "sources": cluster.sources or None,
             "title": cluster.title,
             "status": cluster.status,
-            "version": cluster.version + 1,
+            "keys": cluster.keys or None,
+            "profiles": _packed_json(cluster.profiles),
+            "provenance": _packed_json(cluster.provenance),
+            "merged_into": cluster.merged_into,
+            "version": (expected or 0) + 1,
             "datestamp": cluster.datestamp,
         }
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item(source_item),
-                            **_version_condition(new_source, source.version),
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item(cluster_item),
-                            **_version_condition(new_cluster, cluster.version),
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                raise VersionConflict(
-                    f"{source.provider}|{source.source_id} or cluster {cluster.cluster_id} changed"
-                ) from error
-            raise
-        source.version += 1
-        cluster.version += 1
 
-    # -- mapping
+    @staticmethod
+    def _task_item(task: ReviewTask, expected: int | None) -> dict[str, Any]:
+        return {
+            "pk": _task_pk(task.task_id),
+            "sk": "TASK",
+            "type": "review",
+            "task_id": task.task_id,
+            "source": task.source,
+            "cluster_id": task.cluster_id,
+            "candidates": _packed_json(task.candidates),
+            "status": task.status,
+            "created_at": task.created_at,
+            "decided_at": task.decided_at,
+            "decided_by": task.decided_by,
+            "decision": _packed_json(task.decision) if task.decision else None,
+            "version": (expected or 0) + 1,
+        }
+
     @staticmethod
     def _source(item: dict[str, Any]) -> SourceRecord:
         return SourceRecord(
@@ -186,6 +304,9 @@ class DynamoCatalogStore(AwsAdapter):
             record=marc.unpack(item["marc"]),
             identifiers=item.get("identifiers") or {},
             title=item.get("title", ""),
+            profile=_unpacked_json(item.get("profile"), {}),
+            keys=list(item.get("keys", [])),
+            apart=list(item.get("apart", [])),
             version=int(item["version"]),
             withdrawn=bool(item.get("withdrawn", False)),
             last_job=item.get("last_job"),
@@ -198,21 +319,40 @@ class DynamoCatalogStore(AwsAdapter):
     def _cluster(item: dict[str, Any]) -> Cluster:
         return Cluster(
             cluster_id=item["cluster_id"],
-            record=marc.unpack(item["marc"]),
+            record=marc.unpack(item["marc"]) if item.get("marc") else None,
             sources=list(item.get("sources", [])),
             title=item.get("title", ""),
             status=item.get("status", "active"),
             version=int(item["version"]),
             datestamp=item.get("datestamp"),
+            keys=list(item.get("keys", [])),
+            profiles=_unpacked_json(item.get("profiles"), {}),
+            provenance=_unpacked_json(item.get("provenance"), []),
+            merged_into=item.get("merged_into"),
+        )
+
+    @staticmethod
+    def _task(item: dict[str, Any]) -> ReviewTask:
+        return ReviewTask(
+            task_id=item["task_id"],
+            source=item["source"],
+            cluster_id=item["cluster_id"],
+            candidates=_unpacked_json(item.get("candidates"), []),
+            status=item["status"],
+            created_at=item.get("created_at"),
+            decided_at=item.get("decided_at"),
+            decided_by=item.get("decided_by"),
+            decision=_unpacked_json(item.get("decision"), None),
+            version=int(item["version"]),
         )
 
 
-def _version_condition(new: bool, version: int) -> dict[str, Any]:
-    if new:
+def _version_condition(expected: int | None) -> dict[str, Any]:
+    if expected is None:
         return {"ConditionExpression": "attribute_not_exists(pk)"}
     return {
         "ConditionExpression": "version = :v",
-        "ExpressionAttributeValues": {":v": {"N": str(version)}},
+        "ExpressionAttributeValues": {":v": {"N": str(expected)}},
     }
 
 

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from netzone.adapters import AwsAdapter
 from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, to_item
-from netzone.network import AuditEntry, VersionMismatch, audit_scopes
+from netzone.merge import DEFAULT_PRIORITY
+from netzone.network import AuditEntry, VersionMismatch, audit_scopes, provider_key
 from netzone.problems import Problem
 
 PARTITION = "NETWORK"
@@ -135,3 +137,23 @@ class DynamoNetworkStore(AwsAdapter):
                 raise
             current = self.get(key)
             raise VersionMismatch(None if current is None else int(current["version"])) from error
+
+
+class ProviderRegistry:
+    """Provider source priorities for merging, read from the network table and cached briefly
+    (a warm matcher sees a changed priority within `ttl` seconds)."""
+
+    def __init__(self, store: DynamoNetworkStore, ttl: float = 300.0, clock=time.monotonic):
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._cache: dict[str, tuple[float, int]] = {}
+
+    def priority(self, provider: str) -> int:
+        cached = self._cache.get(provider)
+        if cached and self.clock() - cached[0] < self.ttl:
+            return cached[1]
+        item = self.store.get(provider_key(provider))
+        value = int(item.get("source_priority", DEFAULT_PRIORITY)) if item else DEFAULT_PRIORITY
+        self._cache[provider] = (self.clock(), value)
+        return value

@@ -1,0 +1,125 @@
+"""`python -m local.moto_server [moto_server options]`: moto's server with the local stack's patches.
+
+moto 5.2.5's `TransactWriteItems` deep-copies every table a transaction touches, once per item
+of the transaction, so that it can roll back. The copy includes every item and every stream
+record the table ever had, so each transaction costs time proportional to the table's whole
+history: on a network table of a few thousand items, a three-item transaction (an object and its
+two audit entries) took hundreds of milliseconds, and a run of writes slowed down quadratically.
+
+`apply()` keeps moto's transaction logic and its all-or-nothing outcome but makes the backup
+proportional to the transaction: the items the transaction names are copied before it runs,
+and on failure they are put back and the stream records the transaction appended are dropped,
+which is what the table-level restore achieved. Nothing else in moto changes. It is applied in
+the moto server process the local stack starts; tests that use `moto.mock_aws` in-process may
+call `apply()` too.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+_state = threading.local()
+_originals: dict[str, Any] = {}
+
+
+def _table_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    """Inside a patched transaction a "backup" of the table is the table itself (see `apply`)."""
+    if getattr(_state, "in_transaction", False):
+        return self
+    clone = self.__class__.__new__(self.__class__)
+    memo[id(self)] = clone
+    clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    return clone
+
+
+class _Backup:
+    """The items a transaction names, as they were, and where each table's stream ended."""
+
+    def __init__(self, backend: Any, transact_items: list[dict[str, Any]]):
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        self.items: list[tuple[Any, Any, Any, Any]] = []  # (table, hash, range, item or None)
+        self.streams: dict[int, tuple[Any, int]] = {}
+        for entry in transact_items:
+            try:
+                op_type, op = next(iter(entry.items()))
+                table = backend.tables.get(op.get("TableName"))
+                if table is None:
+                    continue
+                key = op["Item"] if op_type == "Put" else op["Key"]
+                hash_key = DynamoType(key[table.hash_key_attr])
+                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                current = table.get_item(hash_key, range_key)
+            except Exception:  # noqa: S112 - malformed requests fail in moto's own code, as before
+                continue
+            self.items.append((table, hash_key, range_key, copy.deepcopy(current)))
+            if table.stream_shard is not None and id(table) not in self.streams:
+                self.streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, item in reversed(self.items):
+            if range_key is not None:
+                if item is None:
+                    table.items[hash_key].pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = item
+            elif item is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = item
+        for shard, length in self.streams.values():
+            del shard.items[length:]
+
+
+def apply() -> None:
+    """Patch moto's DynamoDB TransactWriteItems (idempotent; `revert` undoes it)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    if _originals:
+        return
+    original = DynamoDBBackend.transact_write_items
+    _originals["transact_write_items"] = original
+    _originals["__deepcopy__"] = Table.__dict__.get("__deepcopy__")
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        backup = _Backup(self, transact_items)
+        _state.in_transaction = True
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            backup.restore()
+            raise
+        finally:
+            _state.in_transaction = False
+
+    Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def revert() -> None:
+    """Undo `apply` (for tests that patch in-process)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    if not _originals:
+        return
+    DynamoDBBackend.transact_write_items = _originals.pop("transact_write_items")  # type: ignore[method-assign]
+    deepcopy = _originals.pop("__deepcopy__")
+    if deepcopy is None:
+        del Table.__deepcopy__  # type: ignore[attr-defined]
+    else:
+        Table.__deepcopy__ = deepcopy  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> None:
+    apply()
+    from moto.server import main as moto_main
+
+    moto_main(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""local.moto_server's TransactWriteItems patch: the same outcomes as moto's own, without copying
+whole tables (in-process moto; the patch is reverted after each test)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from local import moto_server
+
+TABLE = "t"
+
+
+def _scenario(dynamodb) -> dict:
+    """Successful and failed transactions; returns the table's items and its stream's events."""
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+    def put(sk: str, version: int, expected: int | None = None) -> dict:
+        action: dict = {
+            "TableName": TABLE,
+            "Item": {"pk": {"S": "N"}, "sk": {"S": sk}, "v": {"N": str(version)}},
+        }
+        if expected is None:
+            action["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            action["ConditionExpression"] = "v = :v"
+            action["ExpressionAttributeValues"] = {":v": {"N": str(expected)}}
+        return {"Put": action}
+
+    audit = {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "AUDIT"}, "sk": {"S": "1"}}}}
+    dynamodb.transact_write_items(TransactItems=[put("a", 1), audit])
+    failures = []
+    for items in (
+        [put("b", 1), put("a", 1)],  # the second fails: b must not appear
+        [put("a", 2, expected=7), {**audit}],  # stale version
+        [
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": {"S": "N"}, "sk": {"S": "a"}},
+                    "UpdateExpression": "SET x = :x",
+                    "ExpressionAttributeValues": {":x": {"S": "changed"}},
+                }
+            },
+            put("c", 1, expected=3),
+        ],  # an in-place update rolled back
+        [put("d", 1), put("d", 1)],  # the same item twice
+    ):
+        with pytest.raises(ClientError) as error:
+            dynamodb.transact_write_items(TransactItems=items)
+        failures.append(error.value.response["Error"]["Code"])
+    dynamodb.transact_write_items(
+        TransactItems=[
+            put("a", 2, expected=1),
+            {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "AUDIT"}, "sk": {"S": "1"}}}},
+        ]
+    )
+    items = sorted(
+        (item["pk"]["S"], item["sk"]["S"], item.get("v", {}).get("N"), item.get("x", {}).get("S"))
+        for item in dynamodb.scan(TableName=TABLE)["Items"]
+    )
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    events = [
+        (r["eventName"], r["dynamodb"]["Keys"]["sk"]["S"], r["dynamodb"]["SequenceNumber"]) for r in records
+    ]
+    return {"items": items, "failures": failures, "events": events}
+
+
+def run_scenario(patched: bool) -> dict:
+    if patched:
+        moto_server.apply()
+    try:
+        with mock_aws():
+            return _scenario(boto3.client("dynamodb", region_name="us-east-1"))
+    finally:
+        moto_server.revert()
+
+
+def test_the_patch_gives_the_same_outcomes_as_moto() -> None:
+    unpatched, patched = run_scenario(False), run_scenario(True)
+
+    assert patched == unpatched
+    assert patched["items"] == [("N", "a", "2", None)]
+    assert patched["failures"] == [
+        "TransactionCanceledException",
+        "TransactionCanceledException",
+        "TransactionCanceledException",
+        "ValidationException",
+    ]
+    assert [(name, sk) for name, sk, _ in patched["events"]] == [
+        ("INSERT", "a"),
+        ("INSERT", "1"),
+        ("MODIFY", "a"),
+        ("REMOVE", "1"),
+    ]
+
+
+def test_a_failed_transaction_restores_items_without_copying_the_table() -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    moto_server.apply()
+    try:
+        with mock_aws():
+            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+            _scenario(dynamodb)
+            table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[TABLE]
+            with pytest.raises(ClientError):
+                dynamodb.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "N"}, "sk": {"S": "new"}}}},
+                        {
+                            "Put": {
+                                "TableName": TABLE,
+                                "Item": {"pk": {"S": "N"}, "sk": {"S": "a"}},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+            # moto's own rollback swaps in a deep copy of the whole table; the patch restores items.
+            assert dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[TABLE] is table
+            assert "new" not in {item["sk"]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]}
+            # copy.deepcopy of a table outside a transaction is still a real copy
+            import copy
+
+            assert copy.deepcopy(table) is not table
+    finally:
+        moto_server.revert()

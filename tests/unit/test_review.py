@@ -1,0 +1,96 @@
+import copy
+
+import pytest
+from test_catalog import _batch, _copy_as
+
+from demo.feeds import synthetic_records
+from fakes import MemoryCatalog
+from netzone import catalog
+from netzone.access import Principal
+from netzone.problems import Problem
+from netzone.review import Curator
+
+CATALOGER = Principal("nz-cat", frozenset({"cataloger"}), None)
+MEMBER_CATALOGER = Principal("lku-cat", frozenset({"cataloger"}), "lku")
+
+
+def _review_setup():
+    """A record that matches two clusters (one of them a legacy duplicate): one open task."""
+    store = MemoryCatalog()
+    record = next(synthetic_records(1, "harbor"))
+    first = catalog.file_batch(_batch([record]), store)
+    twin = copy.deepcopy(store.clusters[first.clusters[0]])
+    twin.cluster_id, twin.sources = "legacy-twin", ["legacy|1"]
+    twin.profiles = {"legacy|1": next(iter(twin.profiles.values()))}
+    store.clusters["legacy-twin"] = twin
+    for key in twin.keys:
+        store.keys[key].clusters.append("legacy-twin")
+    catalog.file_batch(_batch([_copy_as(record, "m-9")], job="j2", provider="meridian"), store)
+    (task,) = store.tasks.values()
+    return store, first.clusters[0], task
+
+
+def test_accept_folds_the_records_cluster_into_the_chosen_candidate():
+    store, target, task = _review_setup()
+    curator = Curator(store)
+    decided = curator.accept(CATALOGER, task.task_id, target, "same ISBN, title and pagination")
+    assert decided.status == "accepted" and decided.decided_by == "nz-cat"
+    assert store.clusters[target].sources == sorted(
+        [next(s for s in store.clusters[target].sources), "meridian|m-9"]
+    )
+    folded = store.clusters[task.cluster_id]
+    assert folded.status == "merged" and folded.merged_into == target
+    assert store.sources["meridian|m-9"].cluster_id == target
+    assert all(task.cluster_id not in e.clusters for e in store.keys.values())
+    (entry,) = [a for a in store.audit if a["action"] == "review-accept"]
+    assert entry["reason"] == "same ISBN, title and pagination" and entry["actor"] == "nz-cat"
+    with pytest.raises(Problem) as again:
+        curator.accept(CATALOGER, task.task_id, target, "twice")
+    assert again.value.status == 409
+
+
+def test_reject_keeps_the_pair_apart_and_is_not_asked_again():
+    store, _, task = _review_setup()
+    Curator(store).reject(CATALOGER, task.task_id, "different printings")
+    source = store.sources["meridian|m-9"]
+    assert "legacy|1" in source.apart
+    changed = source.record
+    changed["245"]["b"] = "a corrected subtitle /"
+    result = catalog.file_batch(_batch([changed], job="j3", provider="meridian"), store)
+    assert result.counts == {"merged": 1}  # updated in place, no new question
+    assert [t.status for t in store.tasks.values()] == ["rejected"]
+
+
+def test_split_unmerges_and_recomputes_both_sides():
+    store = MemoryCatalog()
+    record = next(synthetic_records(1, "harbor"))
+    first = catalog.file_batch(_batch([record]), store)
+    catalog.file_batch(_batch([_copy_as(record, "m-1")], job="j2", provider="meridian"), store)
+    cluster_id = first.clusters[0]
+    assert len(store.clusters[cluster_id].sources) == 2
+    _, new = Curator(store).split(CATALOGER, cluster_id, "meridian|m-1", "a different printing")
+    assert store.clusters[cluster_id].sources == [f"harbor|{record['001'].data}"]
+    assert store.clusters[new.cluster_id].sources == ["meridian|m-1"]
+    assert store.sources["meridian|m-1"].cluster_id == new.cluster_id
+    assert {f["a"] for f in store.clusters[new.cluster_id].record.get_fields("035")} >= {"(meridian)m-1"}
+    for key in store.sources["meridian|m-1"].keys:
+        assert new.cluster_id in store.keys[key].clusters
+    assert any(a["action"] == "split" and a["object_id"] == cluster_id for a in store.audit)
+    # Re-sending the split record does not pull it back in.
+    again = _copy_as(record, "m-1")
+    again["245"]["c"] = "Revised statement."
+    result = catalog.file_batch(_batch([again], job="j3", provider="meridian"), store)
+    assert result.counts == {"merged": 1} and store.sources["meridian|m-1"].cluster_id == new.cluster_id
+    with pytest.raises(Problem) as single:
+        Curator(store).split(CATALOGER, new.cluster_id, "meridian|m-1", "again")
+    assert single.value.status == 422
+
+
+def test_only_network_catalogers_decide():
+    store, target, task = _review_setup()
+    with pytest.raises(Problem) as denied:
+        Curator(store).accept(MEMBER_CATALOGER, task.task_id, target, "mine")
+    assert denied.value.status == 403
+    with pytest.raises(Problem) as wrong:
+        Curator(store).accept(CATALOGER, task.task_id, "not-a-candidate", "oops")
+    assert wrong.value.status == 422
