@@ -113,11 +113,12 @@ def test_deletion_withdraws_and_the_last_one_leaves_a_tombstone():
     assert result.counts == {"rejected": 1} and "does not hold" in result.rejects[0].reason
 
 
-def test_a_record_matching_two_clusters_files_a_review_task():
+def legacy_twin_review():
+    """A book filed once, plus a duplicate cluster the network already held (say, from before
+    matching existed); the same book then arrives from meridian and matches both."""
     store = MemoryCatalog()
     record = next(synthetic_records(1, "harbor"))
     first = catalog.file_batch(_batch([record]), store)
-    # A duplicate cluster the network already holds (e.g. from before matching existed).
     twin = copy.deepcopy(store.clusters[first.clusters[0]])
     twin.cluster_id, twin.sources = "legacy-twin", ["legacy|1"]
     twin.profiles = {"legacy|1": next(iter(twin.profiles.values()))}
@@ -125,10 +126,15 @@ def test_a_record_matching_two_clusters_files_a_review_task():
     for key in twin.keys:
         store.keys[key].clusters.append("legacy-twin")
     result = catalog.file_batch(_batch([_copy_as(record, "m-9")], job="j2", provider="meridian"), store)
+    return store, first.clusters[0], result
+
+
+def test_a_record_matching_two_clusters_files_a_review_task():
+    store, first_cluster, result = legacy_twin_review()
     assert result.counts == {"review": 1}
     (task,) = store.tasks.values()
     assert task.status == "open" and task.source == "meridian|m-9"
-    assert {c["cluster_id"] for c in task.candidates} == {first.clusters[0], "legacy-twin"}
+    assert {c["cluster_id"] for c in task.candidates} == {first_cluster, "legacy-twin"}
     assert all(c["evidence"] and c["reason"] for c in task.candidates)
     assert task.cluster_id in store.clusters  # the record stays findable while it waits
 

@@ -1,7 +1,5 @@
-import copy
-
 import pytest
-from test_catalog import _batch, _copy_as
+from test_catalog import _batch, _copy_as, legacy_twin_review
 
 from demo.feeds import synthetic_records
 from fakes import MemoryCatalog
@@ -15,19 +13,9 @@ MEMBER_CATALOGER = Principal("lku-cat", frozenset({"cataloger"}), "lku")
 
 
 def _review_setup():
-    """A record that matches two clusters (one of them a legacy duplicate): one open task."""
-    store = MemoryCatalog()
-    record = next(synthetic_records(1, "harbor"))
-    first = catalog.file_batch(_batch([record]), store)
-    twin = copy.deepcopy(store.clusters[first.clusters[0]])
-    twin.cluster_id, twin.sources = "legacy-twin", ["legacy|1"]
-    twin.profiles = {"legacy|1": next(iter(twin.profiles.values()))}
-    store.clusters["legacy-twin"] = twin
-    for key in twin.keys:
-        store.keys[key].clusters.append("legacy-twin")
-    catalog.file_batch(_batch([_copy_as(record, "m-9")], job="j2", provider="meridian"), store)
+    store, first_cluster, _ = legacy_twin_review()
     (task,) = store.tasks.values()
-    return store, first.clusters[0], task
+    return store, first_cluster, task
 
 
 def test_accept_folds_the_records_cluster_into_the_chosen_candidate():
