@@ -1,0 +1,642 @@
+"""KBART Phase II title lists: from a provider's file to electronic portfolios. Pure, no AWS.
+
+    from netzone import kbart
+
+    name = kbart.package_from_filename("Harbor_NorthConsortium_AllJournals_2026-01-15.txt")
+    for result in kbart.read_kbart(stream, provider="harbor", package=name.package):
+        if result.portfolio is None:
+            ...  # result.error says what the provider must fix in row result.position
+        else:
+            keys = result.portfolio.match_keys()  # "isbn:978...", "issn:1234-5679"
+            record = kbart.brief_record(result.portfolio)  # when no network record matches
+
+The header row must name the 25 KBART Phase II columns (NISO RP-9-2014) in order
+(`coverage_notes`, the Phase I name, is accepted for `notes`); provider-specific columns may
+follow `access_type`. A header that is not KBART raises `KbartHeaderError` before any row is
+read. Each data row then yields one `KbartResult`: a `Portfolio`, or the reason the row was
+rejected; either way the rest of the file goes on, so rows read = portfolios + rejects. The
+file is read line by line, in bounded memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import BinaryIO, Literal
+
+from pymarc import Field, Indicators, Record, Subfield
+
+from netzone import normalize
+
+COLUMNS = (
+    "publication_title",
+    "print_identifier",
+    "online_identifier",
+    "date_first_issue_online",
+    "num_first_vol_online",
+    "num_first_issue_online",
+    "date_last_issue_online",
+    "num_last_vol_online",
+    "num_last_issue_online",
+    "title_url",
+    "first_author",
+    "title_id",
+    "embargo_info",
+    "coverage_depth",
+    "notes",
+    "publisher_name",
+    "publication_type",
+    "date_monograph_published_print",
+    "date_monograph_published_online",
+    "monograph_volume",
+    "monograph_edition",
+    "first_editor",
+    "parent_publication_title_id",
+    "preceding_publication_title_id",
+    "access_type",
+)
+ALIASES = {"coverage_notes": "notes"}  # the KBART Phase I name of column 15
+COVERAGE_DEPTHS = ("fulltext", "abstracts", "selected articles")
+MAX_LINE_BYTES = 64 * 1024  # a KBART row is a few hundred bytes; longer is not a row
+MAX_TITLE_ID = 200  # feeds.MAX_SOURCE_ID: title_id becomes the brief record's 001
+
+PublicationType = Literal["serial", "monograph"]
+
+
+class KbartHeaderError(ValueError):
+    """The file's first line is not a KBART Phase II header: nothing is read."""
+
+
+# ---------------------------------------------------------------- models
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A print_identifier or online_identifier: an ISBN or ISSN, normalized when valid."""
+
+    role: Literal["print", "online"]
+    kind: Literal["isbn", "issn"]
+    value: str  # ISBN-13 or NNNN-NNNC when valid; otherwise the digits as given (weak evidence)
+    valid: bool
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Embargo:
+    """One part of embargo_info: R (only the last n units available) or P (the last n withheld)."""
+
+    kind: Literal["R", "P"]
+    amount: int
+    unit: Literal["D", "M", "Y"]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """One continuous run of online coverage. Dates keep the row's precision (YYYY[-MM[-DD]]).
+
+    A blank end means coverage continues to the present. KBART gives one range per row (a gap
+    of twelve months or more is a new row), so a title's ranges are its rows' ranges together.
+    """
+
+    start_date: str | None = None
+    start_volume: str | None = None
+    start_issue: str | None = None
+    end_date: str | None = None
+    end_volume: str | None = None
+    end_issue: str | None = None
+    embargo: tuple[Embargo, ...] = ()
+
+    @property
+    def open_ended(self) -> bool:
+        return self.end_date is None
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """One KBART row: an electronic portfolio of a title in a provider's package."""
+
+    publication_title: str
+    publication_type: PublicationType
+    identifiers: tuple[Identifier, ...] = ()  # print first, then online
+    coverage: tuple[Coverage, ...] = ()
+    coverage_depth: str | None = None  # fulltext, abstracts, selected articles
+    open_access: bool = False  # access_type F
+    title_url: str | None = None
+    title_id: str | None = None
+    first_author: str | None = None
+    first_editor: str | None = None
+    publisher_name: str | None = None
+    notes: str | None = None
+    date_monograph_published_print: str | None = None
+    date_monograph_published_online: str | None = None
+    monograph_volume: str | None = None
+    monograph_edition: str | None = None
+    parent_publication_title_id: str | None = None
+    preceding_publication_title_id: str | None = None
+    provider: str | None = None  # the feed's provider code
+    package: str | None = None  # the provider's package name (see package_from_filename)
+    extra: dict[str, str] = field(default_factory=dict)  # provider columns after access_type
+
+    def ids(self, kind: str, *, valid: bool = True) -> list[str]:
+        """The normalized identifiers of one kind ("isbn", "issn"), print first, no repeats."""
+        found = [i.value for i in self.identifiers if i.kind == kind and i.valid == valid]
+        return list(dict.fromkeys(found))
+
+    def match_keys(self) -> list[str]:
+        """The identifier keys of `netzone.matching.match_keys` that find this title's records.
+
+        Print and online identifiers both count: a portfolio belongs to the title whichever
+        manifestation the network record describes. As on the MARC side, invalid identifiers
+        give no key, and an ISSN is a key for serials only (in a monograph it is the series').
+        """
+        keys = [f"isbn:{n}" for n in self.ids("isbn")]
+        if self.publication_type == "serial":
+            keys += [f"issn:{n}" for n in self.ids("issn")]
+        return keys
+
+    def to_dict(self) -> dict:
+        """Plain JSON-friendly data, empty values left out (for storage beside the cluster)."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", (), [], {}, False)}
+
+
+@dataclass(frozen=True, slots=True)
+class KbartResult:
+    position: int  # 1-based ordinal of the data row (the header is not counted)
+    line: int  # 1-based line number in the file (the header is line 1)
+    offset: int  # byte offset of the row in the (decompressed) file
+    portfolio: Portfolio | None
+    error: str | None = None  # why the row was rejected, in terms the provider can act on
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth telling the provider
+    raw: bytes = b""  # the row as read, without its line terminator
+
+
+@dataclass(frozen=True, slots=True)
+class KbartFileName:
+    """What a KBART file name says: `{Provider}_{Region|Consortium|Global}_{Package}_{YYYY-MM-DD}.txt`."""
+
+    provider: str | None
+    region: str | None
+    package: str
+    date: str | None  # YYYY-MM-DD
+    conventional: bool  # the name follows the KBART convention
+
+
+# ---------------------------------------------------------------- file names
+
+_FILE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EXTENSIONS = re.compile(r"(\.(txt|tsv|csv|kbart|tab))?(\.gz)?$", re.IGNORECASE)
+
+
+def package_from_filename(name: str) -> KbartFileName:
+    """Parse `JSTOR_Global_AllTitles_2013-01-14.txt`; other names give their stem as the package.
+
+    Directories and the extension (.txt, .tsv, .gz) are dropped; a package name may itself
+    contain underscores ("Harbor_NorthConsortium_Back_Files_2026-01-15.txt").
+    """
+    stem = _EXTENSIONS.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]) or name
+    parts = stem.split("_")
+    dated = len(parts) > 1 and _FILE_DATE.match(parts[-1]) is not None and _valid_date(parts[-1])
+    if dated and len(parts) >= 4 and all(parts):
+        return KbartFileName(parts[0], parts[1], "_".join(parts[2:-1]), parts[-1], True)
+    if dated:
+        return KbartFileName(None, None, "_".join(parts[:-1]), parts[-1], False)
+    return KbartFileName(None, None, stem, None, False)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_kbart(
+    stream: BinaryIO, *, provider: str | None = None, package: str | None = None
+) -> Iterator[KbartResult]:
+    """Check the header now (KbartHeaderError), then read the rows lazily, one result each.
+
+    `stream` is plain UTF-8 (a leading BOM and CRLF line ends are fine); gzip is undone upstream.
+    """
+    raw_header = stream.readline(MAX_LINE_BYTES + 1)
+    offset = len(raw_header)
+    names = _check_header(raw_header)
+    return _rows(stream, names, offset, provider, package)
+
+
+def _check_header(raw: bytes) -> list[str]:
+    if not raw.strip():
+        raise KbartHeaderError("the file is empty: a KBART file starts with a header row")
+    if len(raw) > MAX_LINE_BYTES:
+        raise KbartHeaderError(f"the first line is longer than {MAX_LINE_BYTES} bytes: not a KBART header")
+    try:
+        text = raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise KbartHeaderError(
+            f"the header row is not UTF-8 (byte {exc.start}): save the file as UTF-8"
+        ) from exc
+    cells = text.split("\t")
+    while len(cells) > 1 and not cells[-1].strip():
+        cells.pop()  # trailing tabs after the last column name
+    names = [ALIASES.get(n, n) for n in (c.strip().strip('"').strip().lower() for c in cells)]
+    standard = names[: len(COLUMNS)]
+    extras = names[len(COLUMNS) :]
+    if tuple(standard) == COLUMNS:
+        bad = [n or "(empty)" for n in extras if not n or n in COLUMNS or extras.count(n) > 1]
+        if bad:
+            raise KbartHeaderError(
+                "columns after access_type must have unique names other than the KBART ones; "
+                f"check: {', '.join(dict.fromkeys(bad))}"
+            )
+        return names
+    if not set(names) & set(COLUMNS):
+        separator = "" if "\t" in text else " (and it has no tabs: KBART is tab-separated)"
+        raise KbartHeaderError(
+            f"no KBART header row{separator}: the first line must name the {len(COLUMNS)} KBART "
+            f"Phase II columns ({', '.join(COLUMNS)}); it starts {text[:80]!r}"
+        )
+    problems = []
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    # Unknown names are only allowed after the 25 standard columns, i.e. handled above.
+    unknown = [n or "(empty)" for n in names if n not in COLUMNS]
+    if unknown:
+        problems.append(f"unknown {', '.join(unknown)} (provider columns may only follow access_type)")
+    duplicated = [c for c in COLUMNS if names.count(c) > 1]
+    if duplicated:
+        problems.append(f"repeated {', '.join(duplicated)}")
+    present = [n for n in dict.fromkeys(names) if n in COLUMNS]
+    expected = [c for c in COLUMNS if c in present]
+    misplaced = [
+        f"{n} (column {names.index(n) + 1})" for n, e in zip(present, expected, strict=True) if n != e
+    ]
+    if misplaced:
+        problems.append(f"out of order {', '.join(misplaced)}")
+    raise KbartHeaderError(
+        "the header row is not the KBART Phase II columns in order: "
+        + "; ".join(problems)
+        + f". Expected, tab-separated: {', '.join(COLUMNS)}"
+    )
+
+
+def _rows(
+    stream: BinaryIO, names: list[str], offset: int, provider: str | None, package: str | None
+) -> Iterator[KbartResult]:
+    position, line = 0, 1
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        start, line = offset, line + 1
+        offset += len(raw)
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                offset += len(rest)
+            offset += len(rest)
+            position += 1
+            error = f"the row is longer than {MAX_LINE_BYTES} bytes: a line break is probably missing"
+            yield KbartResult(position, line, start, None, error, [], raw[:MAX_LINE_BYTES])
+            continue
+        body = raw.rstrip(b"\r\n")
+        if not body.strip():  # blank line (or only tabs): no data, not a row
+            continue
+        position += 1
+        warnings: list[str] = []
+        try:
+            portfolio = _portfolio(body, names, warnings, provider, package)
+        except _Reject as reject:
+            yield KbartResult(position, line, start, None, str(reject), warnings, body)
+        else:
+            yield KbartResult(position, line, start, portfolio, None, warnings, body)
+
+
+class _Reject(ValueError):
+    pass
+
+
+def _cell(text: str) -> str | None:
+    value = text.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':  # a spreadsheet's quoting
+        value = value[1:-1].replace('""', '"').strip()
+    return value or None
+
+
+def _portfolio(
+    body: bytes, names: list[str], warnings: list[str], provider: str | None, package: str | None
+) -> Portfolio:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Reject(f"the row is not UTF-8 (byte {exc.start}): save the file as UTF-8") from exc
+    cells = text.split("\t")
+    while len(cells) > len(names) and not cells[-1].strip():
+        cells.pop()  # trailing tabs
+    if len(cells) != len(names):
+        raise _Reject(
+            f"the row has {len(cells)} columns, the header {len(names)}: every column must be present "
+            "(empty when unknown), separated by single tabs, with no tab inside a value"
+        )
+    row = {n: _cell(c) for n, c in zip(names, cells, strict=True)}
+    title = row["publication_title"]
+    if not title:
+        raise _Reject("publication_title is empty: every row needs the title")
+
+    identifiers = [
+        i
+        for role in ("print", "online")
+        if (i := _identifier(role, row[f"{role}_identifier"], warnings)) is not None  # type: ignore[arg-type]
+    ]
+    if not identifiers and not row["title_url"]:
+        raise _Reject(
+            "no print_identifier, online_identifier or title_url: the title can be neither matched nor linked"
+        )
+
+    kind = (row["publication_type"] or "").lower()
+    if not kind:
+        shapes = {i.kind for i in identifiers}
+        if len(shapes) != 1:
+            raise _Reject("publication_type is empty: give serial or monograph")
+        kind = "serial" if shapes == {"issn"} else "monograph"
+        warnings.append(f"publication_type is empty: taken as {kind} from the identifiers")
+    if kind not in ("serial", "monograph"):
+        raise _Reject(f"publication_type {row['publication_type']!r} is not serial or monograph")
+
+    depth = row["coverage_depth"]
+    if depth is not None:
+        depth = " ".join(depth.lower().split())
+        if depth in ("full text", "full-text"):
+            warnings.append(f"coverage_depth {row['coverage_depth']!r} read as fulltext")
+            depth = "fulltext"
+        if depth not in COVERAGE_DEPTHS:
+            raise _Reject(
+                f"coverage_depth {row['coverage_depth']!r} is not one of {', '.join(COVERAGE_DEPTHS)}"
+            )
+
+    access = (row["access_type"] or "").upper()
+    if access not in ("", "F", "P"):
+        raise _Reject(f"access_type {row['access_type']!r} is not F (free) or P (paid)")
+    if not access:
+        warnings.append("access_type is empty: taken as P (paid)")
+
+    for column in (
+        "date_first_issue_online",
+        "date_last_issue_online",
+        "date_monograph_published_print",
+        "date_monograph_published_online",
+    ):
+        value = row[column]
+        if value is not None and not _valid_date(value):
+            raise _Reject(f"{column} {value!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
+    first, last = row["date_first_issue_online"], row["date_last_issue_online"]
+    if first and last and last[: min(len(first), len(last))] < first[: min(len(first), len(last))]:
+        raise _Reject(
+            f"date_last_issue_online {last} is before date_first_issue_online {first}: check the coverage"
+        )
+
+    url = row["title_url"]
+    if url and not re.match(r"^https?://\S+$", url, re.IGNORECASE):
+        warnings.append(f"title_url {url!r} is not an http(s) address")
+    title_id = row["title_id"]
+    if title_id and (len(title_id) > MAX_TITLE_ID or not title_id.isprintable()):
+        raise _Reject(f"title_id must be at most {MAX_TITLE_ID} printable characters")
+
+    coverage = Coverage(
+        start_date=first,
+        start_volume=_number("num_first_vol_online", row, warnings),
+        start_issue=_number("num_first_issue_online", row, warnings),
+        end_date=last,
+        end_volume=_number("num_last_vol_online", row, warnings),
+        end_issue=_number("num_last_issue_online", row, warnings),
+        embargo=_embargo(row["embargo_info"]),
+    )
+    if (
+        coverage.start_volume
+        and coverage.end_volume
+        and coverage.start_volume.isdigit()
+        and coverage.end_volume.isdigit()
+        and int(coverage.end_volume) < int(coverage.start_volume)
+    ):
+        warnings.append(
+            f"num_last_vol_online {coverage.end_volume} is below num_first_vol_online {coverage.start_volume}"
+        )
+    has_coverage = any(
+        (first, last, coverage.start_volume, coverage.end_volume, coverage.start_issue, coverage.end_issue)
+    )
+    return Portfolio(
+        publication_title=title,
+        publication_type=kind,  # type: ignore[arg-type]
+        identifiers=tuple(identifiers),
+        coverage=(coverage,) if has_coverage or coverage.embargo else (),
+        coverage_depth=depth,
+        open_access=access == "F",
+        title_url=url,
+        title_id=title_id,
+        first_author=row["first_author"],
+        first_editor=row["first_editor"],
+        publisher_name=row["publisher_name"],
+        notes=row["notes"],
+        date_monograph_published_print=row["date_monograph_published_print"],
+        date_monograph_published_online=row["date_monograph_published_online"],
+        monograph_volume=_number("monograph_volume", row, warnings),
+        monograph_edition=row["monograph_edition"],
+        parent_publication_title_id=row["parent_publication_title_id"],
+        preceding_publication_title_id=row["preceding_publication_title_id"],
+        provider=provider,
+        package=package,
+        extra={n: v for n, v in row.items() if n not in COLUMNS and v is not None},
+    )
+
+
+def _valid_date(text: str) -> bool:
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+        return False
+    year, month, day = (int(p) for p in (text + "-01-01").split("-")[:3])
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+_NUMBER_PREFIX = re.compile(r"^(?:vol|volume|v|no|nr|number|issue|iss|ed|edition)\.?\s*", re.IGNORECASE)
+
+
+def _number(column: str, row: dict[str, str | None], warnings: list[str]) -> str | None:
+    value = row[column]
+    if value is None:
+        return None
+    bare = _NUMBER_PREFIX.sub("", value)
+    if bare != value and bare:
+        warnings.append(f"{column} {value!r}: KBART numbers have no prefix, read as {bare!r}")
+        return bare
+    return value
+
+
+_EMBARGO = re.compile(r"([RP])(\d+)([DMY])")
+
+
+def _embargo(text: str | None) -> tuple[Embargo, ...]:
+    if not text:
+        return ()
+    parts = [p.strip().upper() for p in text.split(";")]
+    found = [_EMBARGO.fullmatch(p) for p in parts]
+    if len(parts) > 2 or not all(found) or len({m.group(1) for m in found if m}) != len(parts):
+        raise _Reject(
+            f"embargo_info {text!r} is not R or P, a number and D, M or Y (for example R1Y, P6M or R10Y;P1Y)"
+        )
+    return tuple(Embargo(m.group(1), int(m.group(2)), m.group(3)) for m in found if m)  # type: ignore[arg-type]
+
+
+_ISSN_SHAPE = re.compile(r"^\d{7}[\dX]$")
+_ISBN_SHAPE = re.compile(r"^(\d{9}[\dX]|\d{13})$")
+
+
+def _identifier(role: Literal["print", "online"], text: str | None, warnings: list[str]) -> Identifier | None:
+    """An ISSN or ISBN by its shape; one with a wrong check digit is kept, flagged invalid."""
+    if not text:
+        return None
+    compact = re.sub(r"[\s\-]", "", text).upper()
+    column = f"{role}_identifier"
+    if _ISSN_SHAPE.match(compact):
+        value = normalize.issn(compact)
+        kind: Literal["isbn", "issn"] = "issn"
+    elif _ISBN_SHAPE.match(compact):
+        value = normalize.isbn(compact)
+        kind = "isbn"
+    else:
+        warnings.append(f"{column} {text!r} is neither an ISSN nor an ISBN: ignored")
+        return None
+    if value is None:
+        warnings.append(f"{column} {text!r}: wrong {kind.upper()} check digit, kept as weak evidence only")
+        return Identifier(role, kind, compact, False, text)
+    return Identifier(role, kind, value, True, text)
+
+
+# ---------------------------------------------------------------- brief records
+
+
+def source_id(portfolio: Portfolio) -> str:
+    """The 001 of the brief record: the provider's title_id, else an id derived from the row.
+
+    The derived id depends on the identifiers (or, without any, the title and URL), not on
+    the package, so the same title in two packages of one provider gives one brief record.
+    """
+    if portfolio.title_id:
+        return portfolio.title_id
+    ids = [f"{i.kind}:{i.value}" for i in portfolio.identifiers]
+    basis = "|".join(ids) or f"{normalize.fold(portfolio.publication_title)}|{portfolio.title_url or ''}"
+    digest = hashlib.sha256(f"{portfolio.publication_type}|{basis}".encode()).hexdigest()[:20]
+    return f"kbart-{digest}"
+
+
+def _ordinal(number: str) -> str:
+    n = int(number)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix} ed."
+
+
+def brief_record(portfolio: Portfolio, *, entered: date | None = None) -> Record:
+    """A brief MARC record for an online resource, built from the row alone (deterministic).
+
+    `entered` fills 008/00-05 (date entered on file); left out, the positions are fill
+    characters, so that loading the same row twice gives the identical record.
+    """
+    serial = portfolio.publication_type == "serial"
+    record = Record(
+        force_utf8=True, leader="     nas a22     3i 4500" if serial else "     nam a22     3i 4500"
+    )
+    published = portfolio.date_monograph_published_online or portfolio.date_monograph_published_print
+    year = published[:4] if published and not serial else None
+    fixed = (
+        (entered.strftime("%y%m%d") if entered else "||||||")
+        + ("|||||||||" if serial else (f"s{year}    " if year else "nuuuuuuuu"))
+        + "xx "
+        + ("|| | o     |   ||" if serial else "     o     000 | ")
+        + "und d"
+    )
+    record.add_field(
+        Field(tag="001", data=source_id(portfolio)),
+        Field(tag="006", data="m     o  d        "),
+        Field(tag="007", data="cr |||||||||||"),
+        Field(tag="008", data=fixed),
+    )
+    # Online first: this record describes the online resource. One field per distinct number.
+    by_value = {(i.kind, i.value): i for i in sorted(portfolio.identifiers, key=lambda i: i.role == "online")}
+    online_first = sorted(by_value.values(), key=lambda i: i.role != "online")
+    for ident in online_first:
+        if ident.kind == "isbn":
+            code = "a" if ident.valid else "z"
+            record.add_field(
+                Field(
+                    tag="020",
+                    indicators=Indicators(" ", " "),
+                    subfields=[Subfield(code, ident.value), Subfield("q", ident.role)],
+                )
+            )
+    for ident in online_first:
+        if ident.kind == "issn":
+            record.add_field(
+                Field(
+                    tag="022",
+                    indicators=Indicators(" ", " "),
+                    subfields=[Subfield("a" if ident.valid else "y", ident.value)],
+                )
+            )
+    if portfolio.first_author:
+        record.add_field(
+            Field(
+                tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", portfolio.first_author)]
+            )
+        )
+    title = [Subfield("a", portfolio.publication_title)]
+    if portfolio.monograph_volume and not serial:
+        title.append(Subfield("n", portfolio.monograph_volume))
+    record.add_field(
+        Field(tag="245", indicators=Indicators("1" if portfolio.first_author else "0", "0"), subfields=title)
+    )
+    edition = portfolio.monograph_edition
+    if edition:
+        text = _ordinal(edition) if edition.isdigit() and int(edition) > 0 else edition
+        record.add_field(Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", text)]))
+    imprint = [Subfield("b", portfolio.publisher_name)] if portfolio.publisher_name else []
+    if year:
+        imprint.append(Subfield("c", year))
+    if imprint:
+        record.add_field(Field(tag="264", indicators=Indicators(" ", "1"), subfields=imprint))
+    for tag, term, code, vocabulary in (
+        ("336", "text", "txt", "rdacontent"),
+        ("337", "computer", "c", "rdamedia"),
+        ("338", "online resource", "cr", "rdacarrier"),
+    ):
+        record.add_field(
+            Field(
+                tag=tag,
+                indicators=Indicators(" ", " "),
+                subfields=[Subfield("a", term), Subfield("b", code), Subfield("2", vocabulary)],
+            )
+        )
+    if portfolio.open_access:
+        record.add_field(
+            Field(
+                tag="506",
+                indicators=Indicators("0", " "),
+                subfields=[
+                    Subfield("a", "Open access"),
+                    Subfield("f", "Unrestricted online access"),
+                    Subfield("2", "star"),
+                ],
+            )
+        )
+    if portfolio.first_editor:
+        record.add_field(
+            Field(
+                tag="700",
+                indicators=Indicators("1", " "),
+                subfields=[Subfield("a", portfolio.first_editor), Subfield("e", "editor")],
+            )
+        )
+    if portfolio.title_url:
+        link = [Subfield("u", portfolio.title_url)]
+        if portfolio.open_access:
+            link.append(Subfield("7", "0"))  # access status: open access
+        record.add_field(Field(tag="856", indicators=Indicators("4", "0"), subfields=link))
+    return record
