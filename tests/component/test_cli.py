@@ -40,3 +40,38 @@ def test_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("NETZONE_STACK", raising=False)
     assert cli.main(["feed", "status", "x"]) == 2
     assert "make run" in capsys.readouterr().err
+
+
+def test_feed_check_is_offline_and_its_exit_status_says_what_would_happen(tmp_path, monkeypatch, capsys):
+    import boto3
+
+    from demo.feeds import write_mixed_iso2709
+
+    def no_aws(*args, **kwargs):
+        raise AssertionError("feed check must not create AWS clients")
+
+    monkeypatch.setattr(boto3, "client", no_aws)
+    monkeypatch.setattr(boto3, "resource", no_aws)
+    monkeypatch.setenv("NETZONE_LOCAL_STATE", str(tmp_path / "absent.json"))  # no stack either
+
+    write_iso2709(tmp_path / "clean.mrc", synthetic_records(3, "harbor"))
+    assert cli.main(["feed", "check", str(tmp_path / "clean.mrc")]) == 0
+    assert "accepted 3  rejected 0" in capsys.readouterr().out
+
+    info = write_mixed_iso2709(tmp_path / "mixed.mrc", 30)
+    assert cli.main(["feed", "check", str(tmp_path / "mixed.mrc"), "--max-rejects", "1"]) == 1
+    out = capsys.readouterr().out
+    first_position = info["malformed"][0][0]
+    assert f"reject #{first_position} " in out and out.count("reject #") == 1
+
+    assert cli.main(["feed", "check", str(tmp_path / "mixed.mrc"), "--json"]) == 1
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["records_read"] == shown["accepted"] + shown["rejected"] == 30 + len(info["malformed"])
+    assert shown["exit_status"] == 1
+
+    (tmp_path / "titles.csv").write_text("title,isbn\nfoo,123\n")
+    assert cli.main(["feed", "check", str(tmp_path / "titles.csv")]) == 2
+    assert "not MARC21" in capsys.readouterr().out
+
+    assert cli.main(["feed", "check", str(tmp_path / "absent.mrc")]) == 2
+    assert "is not a file" in capsys.readouterr().err

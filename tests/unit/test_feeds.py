@@ -100,3 +100,22 @@ def test_validate_names_what_is_missing():
     assert feeds.validate(record) is None
     record.leader = record.leader[:6] + "z" + record.leader[7:]
     assert "Leader/06" in feeds.validate(record)
+
+
+def test_ingest_carries_record_warnings_to_the_summary_and_the_ledger(corpus):
+    class WarningLedger(MemoryLedger):
+        def __init__(self):
+            super().__init__()
+            self.warnings = []
+
+        def add_warnings(self, job_id, warnings):
+            self.warnings.extend(warnings)
+
+    ledger = WarningLedger()
+    data = (corpus / "marc4j/test/resources/chinese_mangled_multibyte.mrc").read_bytes()
+    summary = feeds.ingest(io.BytesIO(data), _feed(), sink=ListSink(), ledger=ledger)
+    assert summary.warned >= 1 and summary.warned == len(ledger.warnings)
+    assert summary.sent + summary.rejected == summary.records_read
+    assert all(w.warnings and w.source_id for w in ledger.warnings)
+    # A ledger without add_warnings still works.
+    assert feeds.ingest(io.BytesIO(data), _feed(), sink=ListSink(), ledger=MemoryLedger()).warned >= 1

@@ -96,3 +96,90 @@ def test_corpus_files_never_crash_the_reader(corpus):
             results = list(results)
         assert [r.position for r in results] == list(range(1, len(results) + 1)), path
         assert all((r.record is None) == bool(r.error) for r in results), path
+
+
+# ---------------------------------------------------------------- bad bytes and warnings
+
+
+def _marc8_record(title: bytes) -> bytes:
+    """A MARC-8 record (Leader/09 blank) whose 245 $a holds `title`, built byte by byte."""
+    fields = [("001", b"m8-1\x1e"), ("245", b"10\x1fa" + title + b"\x1e")]
+    directory, data = b"", b""
+    for tag, body in fields:
+        directory += tag.encode() + b"%04d%05d" % (len(body), len(data))
+        data += body
+    base = 24 + len(directory) + 1
+    length = base + len(data) + 1
+    leader = b"%05dnam  22%05d   4500" % (length, base)
+    return leader + directory + b"\x1e" + data + b"\x1d"
+
+
+def test_marc8_with_an_unmappable_character_is_read_with_a_warning_and_prints_nothing(capfd):
+    good = b"Caf\xe2e"  # ANSEL 0xE2 = combining acute, before the letter it belongs to
+    bad = b"Caf\xe2e \x1b(S\x7f\x1b(B end"  # Greek G0 has no 0x7F
+    record_bytes = _marc8_record(good) + _marc8_record(bad)
+    _, results = _read(record_bytes)
+    assert [r.record is not None for r in results] == [True, True]
+    assert results[0].warnings == []
+    assert results[0].record["245"]["a"] == "Café"
+    (note,) = results[1].warnings
+    value_at = record_bytes.index(bad, len(_marc8_record(good))) - len(_marc8_record(good))
+    assert note.startswith(f"MARC-8 in 245 $a (value at record byte {value_at})")
+    assert "0x7f" in note
+    assert capfd.readouterr() == ("", "")  # pymarc's stderr lines are captured, not printed
+
+
+def test_utf8_record_with_invalid_bytes_is_rejected_with_the_byte_and_field(tmp_path):
+    path = tmp_path / "feed.mrc"
+    write_iso2709(path, synthetic_records(2))
+    data = bytearray(path.read_bytes())
+    first_end = data.index(b"\x1d") + 1
+    title = data.index(b"\x1fa", data.index(b"\x1e", 24) + 1, first_end)  # first $a after the directory
+    data[title + 3] = 0xFF
+    _, results = _read(bytes(data))
+    assert results[0].record is None and results[1].record is not None
+    assert f"invalid UTF-8 at byte {title + 3} of the record" in results[0].error
+    assert results[0].raw == bytes(data[:first_end])
+
+
+def test_corpus_marc8_and_bad_utf8_files(corpus, capfd):
+    def read(name):
+        with open(corpus / name, "rb") as stream:
+            return list(marc.read_records(stream)[1])
+
+    for name in (
+        "pymarc/test/bad_eacc_encoding.dat",
+        "marc4j/test/resources/chinese_mangled_multibyte.mrc",
+        "marc4j/test/resources/greekmissingcharsetchange.mrc",
+    ):
+        results = read(name)
+        assert all(r.record is not None for r in results), name
+        assert any(any("MARC-8 in 880" in w for w in r.warnings) for r in results), name
+    (bad_utf8,) = read("ruby-marc/test/utf8_with_bad_bytes.marc")
+    assert bad_utf8.record is None and "invalid UTF-8 at byte" in bad_utf8.error
+    (broken_escape,) = read("marc4j/test/resources/incomplete_esc_seq.mrc")
+    assert broken_escape.record is None and broken_escape.error.startswith("invalid MARC-8")
+    (indicators,) = read("pymarc/test/bad_indicator.dat")
+    assert indicators.record is not None and any("indicators" in w for w in indicators.warnings)
+    assert capfd.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"34284\tThoreau, Henry David\t1817-1862\n",  # digits first, but no MARC structure
+        b'{"id": 1, "label": "match"}\n',  # JSON, but not MARC-in-JSON
+        b"PK\x03\x04\x14\x00\x08\x00",  # a zip
+    ],
+)
+def test_not_marc_is_said_to_be_not_marc(data):
+    with pytest.raises(marc.UnknownFormat):
+        _read(data)
+
+
+def test_detection_sees_past_a_byte_order_mark(tmp_path):
+    path = tmp_path / "feed.xml"
+    write_marcxml(path, synthetic_records(2))
+    text = path.read_bytes()
+    assert _read(b"\xef\xbb\xbf" + text)[0] == "marcxml"
+    assert _read(gzip.compress(b"  \n" + text))[0] == "marcxml"

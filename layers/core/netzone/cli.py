@@ -2,11 +2,13 @@
 
     netzone feed push FILE --provider CODE [--wait]   drop a feed file into the feed bucket
     netzone feed status JOB [--json]                   a feed job's status and counts
+    netzone feed check FILE [--json] [--max-rejects N] what ingest would accept and reject (offline)
     netzone login USERNAME [--password P]              print a staff ID token for the network API
 
 The same code talks to AWS and to the local stack: with `--stack NAME` (or NETZONE_STACK) it
 reads the stack's outputs from CloudFormation with your AWS credentials; otherwise it uses the
 running local stack (`make run` writes .netzone/local.json; NETZONE_LOCAL_STATE overrides).
+`feed check` needs neither: it reads the file with the ingest's own reader and validation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import boto3
 
 from netzone.adapters.dynamodb import DynamoJobStore
-from netzone.feeds import PROVIDER_CODE, FeedJob, feed_key, job_id_for
+from netzone.feeds import PROVIDER_CODE, CheckReport, FeedJob, check, feed_key, job_id_for
 
 LOCAL_STATE = Path(".netzone") / "local.json"
 
@@ -151,6 +153,43 @@ def describe(job: FeedJob) -> str:
     return "\n".join(lines)
 
 
+def check_file(path: Path, max_rejects: int) -> CheckReport:
+    """`feed check`: offline, no AWS; a file that cannot be opened is a usage error."""
+    if str(path) == "-":
+        return check(sys.stdin.buffer, max_rejects=max_rejects)
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    try:
+        with open(path, "rb") as stream:
+            return check(stream, max_rejects=max_rejects)
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror or error}") from error
+
+
+def describe_check(path: Path, report: CheckReport) -> str:
+    lines = [f"{path}: {report.format or 'not MARC'}"]
+    if report.format or report.records_read:
+        lines.append(
+            f"  records read {report.records_read}  accepted {report.accepted}  "
+            f"rejected {report.rejected}  with warnings {report.records_with_warnings}"
+        )
+    for reason, count in sorted(report.reasons.items(), key=lambda item: -item[1]):
+        lines.append(f"  {count:>6} rejected: {reason}")
+    for reject in report.rejects:
+        where = f" at byte {reject.offset}" if reject.offset is not None else ""
+        lines.append(f"  reject #{reject.position}{where} {reject.source_id or '-'}: {reject.reason}")
+    if report.rejected > len(report.rejects):
+        lines.append(f"  ({report.rejected - len(report.rejects)} more rejects: --max-rejects N or --json)")
+    for note in report.warnings:
+        for text in note.warnings:
+            lines.append(f"  warning #{note.position} {note.source_id or '-'}: {text}")
+    if report.records_with_warnings > len(report.warnings):
+        lines.append(f"  ({report.records_with_warnings - len(report.warnings)} more records with warnings)")
+    if report.error:
+        lines.append(f"  error: {report.error}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="netzone", description="netzone: a Network Zone for library consortia"
@@ -174,6 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     status_cmd.add_argument("job")
     status_cmd.add_argument("--json", action="store_true", help="print the job as JSON")
 
+    check_cmd = feed.add_parser(
+        "check",
+        help="read a feed file as ingest would, offline: counts and the first rejects",
+        description="Exit status: 0 nothing would be rejected, 1 some records would be, "
+        "2 the file cannot be read (not MARC, broken gzip) or a usage error.",
+    )
+    check_cmd.add_argument(
+        "file", type=Path, help="MARC21, MARCXML or MARC-in-JSON, plain or gzip; - for stdin"
+    )
+    check_cmd.add_argument(
+        "--max-rejects", type=int, default=20, metavar="N", help="rejects to list (default 20)"
+    )
+    check_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+
     login_cmd = commands.add_parser(
         "login", help='print a staff ID token: curl -H "Authorization: $TOKEN" ...'
     )
@@ -182,6 +235,22 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
+        if args.command == "feed" and args.action == "check":
+            # Offline: no stack, no credentials, no boto3 client.
+            if args.max_rejects < 0:
+                raise CliError("--max-rejects must be 0 or more")
+            report = check_file(args.file, args.max_rejects)
+            if args.json:
+                print(
+                    json.dumps(
+                        {"file": str(args.file), **report.model_dump(), "exit_status": report.exit_status},
+                        indent=2,
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                print(describe_check(args.file, report))
+            return report.exit_status
         target = resolve_target(args.stack)
         if args.command == "login":
             password = args.password or os.environ.get("NETZONE_PASSWORD") or getpass.getpass("password: ")

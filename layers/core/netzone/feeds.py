@@ -11,6 +11,7 @@ add up to the records read even when messages are delivered twice.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -90,6 +91,15 @@ class Reject(BaseModel):
     offset: int | None = None
 
 
+class RecordWarning(BaseModel):
+    """A record that was read (and accepted, unless also rejected) with something to fix."""
+
+    position: int
+    source_id: str | None = None
+    warnings: list[str]
+    offset: int | None = None
+
+
 class FeedJob(BaseModel):
     """A feed job as staff and providers see it."""
 
@@ -102,6 +112,9 @@ class FeedJob(BaseModel):
     counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     rejects: list[Reject] = Field(default_factory=list)
     rejects_truncated: bool = False
+    # Records read with warnings (e.g. MARC-8 characters that could not be mapped); the first ones.
+    records_with_warnings: int = 0
+    warnings: list[RecordWarning] = Field(default_factory=list)
     error: str | None = None
     started_at: str
     read_at: str | None = None
@@ -152,6 +165,8 @@ class JobLedger(Protocol):
     def finish_reading(self, job_id: str, records_read: int, rejected: int, fmt: str) -> None: ...
     def fail(self, job_id: str, reason: str) -> None: ...
 
+    # Optional: `add_warnings(job_id, warnings: list[RecordWarning])`; ingest calls it when present.
+
 
 # ---------------------------------------------------------------- validation
 
@@ -194,6 +209,8 @@ class IngestSummary:
     rejected: int = 0
     batches: int = 0
     rejects: list[Reject] = field(default_factory=list)  # first ones only, for the log
+    warned: int = 0  # records read with warnings
+    warnings: list[RecordWarning] = field(default_factory=list)  # first ones only, for the log
 
 
 @dataclass
@@ -274,8 +291,22 @@ def ingest(
     summary.format = fmt
     batcher = _Batcher(job_id, provider, sink, max_records, max_bytes)
     rejects: list[Reject] = []
+    warned: list[RecordWarning] = []
+    add_warnings = getattr(ledger, "add_warnings", None)
     for result, identifier, reject in screen(results):
         summary.records_read += 1
+        if result.warnings:
+            summary.warned += 1
+            note = RecordWarning(
+                position=result.position, source_id=identifier, warnings=result.warnings, offset=result.offset
+            )
+            if len(summary.warnings) < 10:
+                summary.warnings.append(note)
+            if add_warnings is not None:
+                warned.append(note)
+                if len(warned) >= reject_flush:
+                    add_warnings(job_id, warned)
+                    warned = []
         if reject is not None:
             summary.rejected += 1
             rejects.append(reject)
@@ -294,6 +325,81 @@ def ingest(
     batcher.flush()
     if rejects:
         ledger.add_rejects(job_id, rejects)
+    if warned and add_warnings is not None:
+        add_warnings(job_id, warned)
     summary.batches = batcher.seq
     ledger.finish_reading(job_id, summary.records_read, summary.rejected, fmt)
     return summary
+
+
+# ---------------------------------------------------------------- check (offline)
+
+
+class CheckReport(BaseModel):
+    """What ingest would make of a feed file, without sending anything: `netzone feed check`."""
+
+    format: str | None = None
+    records_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    records_with_warnings: int = 0
+    rejects: list[Reject] = Field(default_factory=list)  # the first `max_rejects`
+    warnings: list[RecordWarning] = Field(default_factory=list)  # the first `max_warnings`
+    reasons: dict[str, int] = Field(default_factory=dict)  # rejects by reason
+    # The file as a whole could not be read (not MARC, broken gzip): say why. Counts cover
+    # what was read before that.
+    error: str | None = None
+
+    @property
+    def exit_status(self) -> int:
+        """0: everything would be accepted; 1: something would be rejected; 2: unreadable file."""
+        if self.error:
+            return 2
+        return 1 if self.rejected else 0
+
+
+def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) -> CheckReport:
+    """Read a feed with the same reader and validation as `ingest`, counting each record's fate.
+
+    Offline and side-effect free (no AWS): every record read is counted as accepted or rejected,
+    so `records_read == accepted + rejected` always holds, also when the file breaks off midway.
+    """
+    report = CheckReport()
+    try:
+        report.format, results = marc.read_records(stream)
+        for result, identifier, reject in screen(results):
+            report.records_read += 1
+            if result.warnings:
+                report.records_with_warnings += 1
+                if len(report.warnings) < max_warnings:
+                    report.warnings.append(
+                        RecordWarning(
+                            position=result.position,
+                            source_id=identifier,
+                            warnings=result.warnings,
+                            offset=result.offset,
+                        )
+                    )
+            if reject is None:
+                report.accepted += 1
+                continue
+            report.rejected += 1
+            if len(report.rejects) < max_rejects:
+                report.rejects.append(reject)
+            reason = _reason_kind(reject.reason)
+            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+    except marc.UnknownFormat as exc:
+        report.error = str(exc)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        report.error = (
+            f"the file could not be read to the end after {report.records_read} records "
+            f"({type(exc).__name__}: {exc})"
+        )
+    if report.error is None and report.records_read == 0:
+        report.error = f"no MARC records found in this {report.format} file"
+    return report
+
+
+def _reason_kind(reason: str) -> str:
+    """A reject reason without its record-specific numbers, for counting rejects by kind."""
+    return re.sub(r"(?<![\w/-])\d+(?![\w-])", "N", reason.split(";", 1)[0])[:100]

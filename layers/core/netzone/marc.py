@@ -4,18 +4,39 @@ A feed is read once, front to back, in bounded memory: ISO 2709 is framed on the
 terminator (so a record with a broken length or directory is reported and skipped, and the
 rest of the file goes on), MARCXML goes through an incremental SAX parser fed in chunks, and
 MARC-in-JSON is one record per line. Each record read yields a `ReadResult`: the parsed
-record, or the reason it could not be parsed, always with its 1-based position.
+record, or the reason it could not be parsed, always with its 1-based position, and the
+warnings a cataloger should see (characters MARC-8 cannot map, malformed indicators or
+subfield codes) that pymarc would otherwise print to stderr or log where nobody reads them.
+
+Bad bytes, decided as a cataloger would:
+- MARC-8 (Leader/09 blank) with characters that have no mapping: the record is accepted and
+  carries a warning per bad character naming the field, subfield and byte (pymarc puts a space
+  in its place). Such gaps are almost always one rare character (an EACC code point missing from
+  LC's table, a vendor extension, a lost escape), the rest of the record is sound, and losing the
+  whole record over it would hurt the catalog more than the space does.
+- Leader/09 'a' (UTF-8) with bytes that are not UTF-8: the record is rejected, with the byte
+  position and the field. Invalid UTF-8 almost always means the record is in another encoding
+  (MARC-8 or Latin-1 mislabelled as UTF-8), so every non-ASCII character in it is suspect, not
+  just one; replacement characters would then spread into the shared network record, its
+  match keys and every member's copy, and could not be undone from the text. Rejected, the raw
+  record goes to the rejects file, ready for the provider to fix Leader/09 or the bytes and resend.
+- MARC-8 that cannot be decoded at all (a broken multibyte character or escape sequence that
+  pymarc raises on) is rejected likewise, naming the field.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
+import logging
+import re
+import warnings as pywarnings
 import zlib
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 from xml.sax import SAXException
 from xml.sax.handler import feature_external_ges, feature_external_pes, feature_namespaces
@@ -24,6 +45,7 @@ import pymarc
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
 from pymarc import JSONReader, Record, XMLWriter
+from pymarc.marc8 import marc8_to_unicode
 from pymarc.marcxml import XmlHandler, record_to_xml
 
 FeedFormat = Literal["iso2709", "marcxml", "marc-json"]
@@ -32,6 +54,8 @@ RECORD_TERMINATOR = b"\x1d"
 # ISO 2709 caps a record at 99,999 bytes; anything longer without a terminator is garbage.
 MAX_RECORD_BYTES = 100_000
 CHUNK = 1 << 16
+# How much of the (decompressed) start of a feed format detection looks at.
+HEAD = 1 << 16
 
 
 class UnknownFormat(ValueError):
@@ -45,6 +69,9 @@ class ReadResult:
     record: Record | None
     error: str | None = None
     raw: bytes | None = None  # the bytes of an unparseable record, for the rejects file
+    # What a cataloger should know about a record that was read (bad MARC-8 characters, bad
+    # indicators or subfield codes), each naming where; empty when nothing was wrong.
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Chained(io.RawIOBase):
@@ -68,14 +95,29 @@ class _Chained(io.RawIOBase):
         return len(data)
 
 
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes, fewer only at the end of the stream (raw and gzip reads may be short)."""
+    parts: list[bytes] = []
+    wanted = size
+    while wanted > 0:
+        data = stream.read(wanted)
+        if not data:
+            break
+        parts.append(data)
+        wanted -= len(data)
+    return b"".join(parts)
+
+
 def open_feed(stream: BinaryIO) -> tuple[FeedFormat, io.BufferedReader]:
     """Detect compression and format from the content, not the file name."""
-    head = stream.read(2)
-    raw: BinaryIO = _Chained(head, stream)
-    if head == b"\x1f\x8b":
+    magic = _read_up_to(stream, 2)
+    raw: BinaryIO = _Chained(magic, stream)  # type: ignore[assignment]
+    if magic == b"\x1f\x8b":
         raw = gzip.GzipFile(fileobj=io.BufferedReader(raw, CHUNK), mode="rb")  # type: ignore[arg-type]
-    buffered = io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type]
-    return detect_format(buffered.peek(512)[:512]), buffered
+    # Detection needs a full head: one short read (a BOM, two bytes of gzip) must not decide it.
+    head = _read_up_to(raw, HEAD)
+    buffered = io.BufferedReader(_Chained(head, raw), CHUNK)  # type: ignore[arg-type]
+    return detect_format(head), buffered
 
 
 def detect_format(head: bytes) -> FeedFormat:
@@ -83,8 +125,15 @@ def detect_format(head: bytes) -> FeedFormat:
     if text[:1] == b"<":
         return "marcxml"
     if text[:1] in (b"{", b"["):
-        return "marc-json"
-    if text[:5].isdigit():
+        # marc4j's "marc-json" leaves keys unquoted: it is still read, and each record rejected.
+        if b"leader" in head or b'"fields"' in head:
+            return "marc-json"
+        raise UnknownFormat(
+            'JSON, but not MARC-in-JSON: no "leader" or "fields" key in the first '
+            f"{len(head):,} bytes; send MARC21 (ISO 2709), MARCXML or MARC-in-JSON, plain or gzip"
+        )
+    # A record starts with its 5-digit length, and its directory ends in a field terminator.
+    if text[:5].isdigit() and (b"\x1e" in text or b"\x1d" in text):
         return "iso2709"
     raise UnknownFormat(
         "not MARC21 (ISO 2709), MARCXML or MARC-in-JSON: the file starts with "
@@ -138,19 +187,169 @@ def _read_iso2709(stream: BinaryIO) -> Iterator[ReadResult]:
         if error:
             yield ReadResult(position, offset, None, error, stripped)
             continue
+        notes: list[str] = []
         try:
-            record = Record(stripped, to_unicode=True, force_utf8=False)
+            record = _parse_iso2709(stripped, notes)
         except Exception as exc:  # pymarc raises many types; each is a reason to reject
-            yield ReadResult(position, offset, None, _describe(exc), stripped)
+            yield ReadResult(position, offset, None, _describe(exc, stripped), stripped, notes)
             continue
-        yield ReadResult(position, offset, record, None, None)
+        yield ReadResult(position, offset, record, None, None, notes)
 
 
-def _describe(exc: Exception) -> str:
+# MARC-8 text that pymarc may fail to map: escapes and bytes above ASCII (after the leader).
+_MARC8_CARE = re.compile(rb"[\x1b\x80-\xff]")
+# A subfield code that is not ASCII (pymarc warns with BadSubfieldCodeWarning).
+_BAD_SUBFIELD_CODE = re.compile(rb"\x1f[\x80-\xff]")
+_UNMAPPED = re.compile(r"Unable to parse character 0x([0-9a-f]+) in g0=(\d+) g1=(\d+)")
+_MULTIBYTE_SHORT = re.compile(r"Multi-byte position \d+ exceeds length")
+
+
+class _PymarcLog(logging.Filter):
+    """Takes pymarc's log warnings (bad indicators) for the record being read, instead of printing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sink: list[str] | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.sink is None:
+            return True
+        self.sink.append(record.getMessage())
+        return False
+
+
+_PYMARC_LOG = _PymarcLog()
+logging.getLogger("pymarc").addFilter(_PYMARC_LOG)
+
+
+def _parse_iso2709(frame: bytes, notes: list[str]) -> Record:
+    """Parse one record, collecting what pymarc would print or log about it into `notes`.
+
+    The common case (UTF-8, or plain-ASCII MARC-8, sane subfield codes) costs one regex scan on
+    top of pymarc. Only a record that may produce MARC-8 or subfield-code warnings has stderr
+    and `warnings` captured around it; that is process-global, which is fine here: a Lambda
+    sandbox and the CLI read one feed on one thread.
+    """
+    marc8 = frame[9:10] != b"a"
+    careful = bool((marc8 and _MARC8_CARE.search(frame, 24)) or _BAD_SUBFIELD_CODE.search(frame))
+    _PYMARC_LOG.sink = notes
+    try:
+        if not careful:
+            return Record(frame, to_unicode=True, force_utf8=False)
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), pywarnings.catch_warnings(record=True) as caught:
+            pywarnings.simplefilter("always")
+            record = Record(frame, to_unicode=True, force_utf8=False)
+    finally:
+        _PYMARC_LOG.sink = None
+    for warning in caught:
+        notes.append(_subfield_code_note(warning.message))
+    if marc8 and (stderr.getvalue() or _has_escape(record)):
+        notes.extend(_marc8_notes(frame))
+    return record
+
+
+def _subfield_code_note(message: Warning | str) -> str:
+    subfield = getattr(message, "subf", None)
+    if isinstance(subfield, bytes):
+        return (
+            f"subfield code {subfield[:1]!r} is not an ASCII character; "
+            f"read as {pymarc.record.normalize_subfield_code(subfield)[0]!r}"
+        )
+    return str(message)
+
+
+def _has_escape(record: Record) -> bool:
+    """pymarc keeps a lone ESC of an incomplete MARC-8 escape sequence in the text."""
+    return any(
+        "\x1b" in subfield.value
+        for f in record.fields
+        if not f.is_control_field()
+        for subfield in f.subfields
+    )
+
+
+def _subfields(frame: bytes) -> Iterator[tuple[str, str, int, bytes]]:
+    """(tag, code, record byte where the value starts, value bytes) of each subfield, by the directory."""
+    base = int(frame[12:17])
+    directory = frame[24 : base - 1]
+    for start in range(0, len(directory) - len(directory) % 12, 12):
+        entry = directory[start : start + 12].decode("ascii", "replace")
+        tag, length, where = entry[:3], int(entry[3:7]), int(entry[7:12])
+        if tag < "010" and tag.isdigit():
+            continue
+        data = frame[base + where : base + where + length - 1]
+        indicators, *parts = data.split(b"\x1f")
+        cursor = base + where + len(indicators)
+        for part in parts:
+            yield tag, part[:1].decode("ascii", "replace"), cursor + 2, part[1:]
+            cursor += 1 + len(part)
+
+
+MAX_NOTES = 20  # per record: enough to find the problem, bounded for a report
+
+
+def _marc8_notes(frame: bytes) -> list[str]:
+    """Where the MARC-8 conversion lost characters: one note per subfield, with its record byte."""
+    notes: list[str] = []
+    try:
+        for tag, code, where, data in _subfields(frame):
+            stderr = io.StringIO()
+            with contextlib.redirect_stderr(stderr):
+                text = marc8_to_unicode(data)
+            problem = _marc8_problem(stderr.getvalue(), "\x1b" in text)
+            if problem:
+                notes.append(f"MARC-8 in {tag} ${code} (value at record byte {where}): {problem}")
+    except (ValueError, IndexError):  # a directory pymarc tolerated but we cannot walk
+        pass
+    if len(notes) > MAX_NOTES:
+        notes[MAX_NOTES:] = [f"... and {len(notes) - MAX_NOTES} more subfields with MARC-8 problems"]
+    if not notes:
+        notes.append("MARC-8: characters could not be mapped (pymarc replaced them by spaces)")
+    try:
+        frame.decode("utf-8")
+        notes.append("the record's bytes are valid UTF-8: is Leader/09 ' ' (MARC-8) wrong, 'a' meant?")
+    except UnicodeDecodeError:
+        pass
+    return notes
+
+
+def _marc8_problem(printed: str, kept_escape: bool) -> str:
+    """pymarc's stderr lines for one subfield, as one sentence."""
+    unmapped: list[str] = []
+    sets: set[str] = set()
+    parts: list[str] = []
+    short = 0
+    for line in printed.splitlines():
+        found = _UNMAPPED.search(line)
+        if found:
+            unmapped.append(f"0x{found.group(1)}")
+            sets.add(f"G0 0x{int(found.group(2)):02x}, G1 0x{int(found.group(3)):02x}")
+        elif _MULTIBYTE_SHORT.search(line):
+            short += 1
+        elif line.strip():
+            parts.append(line.strip())
+    if unmapped:
+        shown = ", ".join(unmapped[:5]) + (f" and {len(unmapped) - 5} more" if len(unmapped) > 5 else "")
+        parts.insert(
+            0,
+            f"{len(unmapped)} character(s) with no mapping in the character sets in use "
+            f"({'; '.join(sorted(sets))}): {shown}, each replaced by a space",
+        )
+    if short:
+        parts.append("incomplete multibyte (EACC) character at the end, replaced by a space")
+    if kept_escape:
+        parts.append("incomplete escape sequence (ESC kept in the text)")
+    return "; ".join(parts)
+
+
+def _describe(exc: Exception, frame: bytes = b"") -> str:
     name = type(exc).__name__
     text = str(exc).strip()
     if isinstance(exc, UnicodeDecodeError):
-        return f"invalid UTF-8 at byte {exc.start} of the record (Leader/09 says 'a' = UTF-8)"
+        if exc.encoding == "marc8_to_unicode":
+            return "invalid MARC-8: " + _where_marc8_breaks(frame)
+        return _where_utf8_breaks(frame)
     if isinstance(exc, pymarc.exceptions.RecordDirectoryInvalid):
         return "invalid record directory (entries must be 12 digits: tag, length, start)"
     if isinstance(exc, pymarc.exceptions.RecordLeaderInvalid):
@@ -162,6 +361,51 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, pymarc.exceptions.NoFieldsFound):
         return "record has no fields"
     return f"unreadable record ({name}{': ' + text if text else ''})"
+
+
+def _field_at(frame: bytes, byte: int) -> str:
+    """The tag of the field holding record byte `byte`, by the directory, or '' if unknown."""
+    try:
+        base = int(frame[12:17])
+        directory = frame[24 : base - 1]
+        for start in range(0, len(directory) - len(directory) % 12, 12):
+            entry = directory[start : start + 12]
+            length, where = int(entry[3:7]), int(entry[7:12])
+            if base + where <= byte < base + where + length:
+                return entry[:3].decode("ascii", "replace")
+    except ValueError:
+        pass
+    return ""
+
+
+def _where_utf8_breaks(frame: bytes) -> str:
+    try:
+        frame.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        tag = _field_at(frame, exc.start)
+        return (
+            f"invalid UTF-8 at byte {exc.start} of the record"
+            f"{f' (field {tag})' if tag else ''}: byte 0x{frame[exc.start]:02x}; Leader/09 says 'a' "
+            "(UTF-8), so the record is probably in another encoding (MARC-8: Leader/09 ' ')"
+        )
+    return "invalid UTF-8 in the record (Leader/09 says 'a' = UTF-8)"
+
+
+def _where_marc8_breaks(frame: bytes) -> str:
+    try:
+        for tag, code, where, data in _subfields(frame):
+            stderr = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(stderr):
+                    marc8_to_unicode(data)
+            except UnicodeDecodeError:
+                return (
+                    f"broken multibyte character or escape sequence in {tag} ${code} "
+                    f"(value at record byte {where})"
+                )
+    except (ValueError, IndexError):
+        pass
+    return "broken multibyte character or escape sequence"
 
 
 # ---------------------------------------------------------------- MARCXML
