@@ -75,6 +75,8 @@ class MemoryLedger:
         self.rejects: dict[str, dict[int, Reject]] = {}
         self.finished: dict[str, tuple[int, int, str]] = {}
         self.failures: dict[str, str] = {}
+        self.warnings: dict[str, dict] = {}
+        self.warned: dict[str, int] = {}
 
     def start(self, job: FeedJob) -> None:
         self.jobs.setdefault(job.job_id, job)
@@ -82,8 +84,12 @@ class MemoryLedger:
     def add_rejects(self, job_id, rejects):
         self.rejects.setdefault(job_id, {}).update({r.position: r for r in rejects})
 
-    def finish_reading(self, job_id, records_read, rejected, fmt):
+    def add_warnings(self, job_id, warnings):
+        self.warnings.setdefault(job_id, {}).update({w.position: w for w in warnings})
+
+    def finish_reading(self, job_id, records_read, rejected, fmt, warned=0):
         self.finished[job_id] = (records_read, rejected, fmt)
+        self.warned[job_id] = warned
 
     def fail(self, job_id, reason):
         self.failures[job_id] = reason

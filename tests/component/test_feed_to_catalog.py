@@ -135,3 +135,15 @@ def _clusters(stack):
     table = stack.deployment.name_of("CatalogTable")
     items = boto3.client("dynamodb").scan(TableName=table)["Items"]
     return sorted((i for i in items if i["pk"]["S"].startswith("CLU#")), key=lambda i: i["pk"]["S"])
+
+
+def test_marc8_gaps_are_kept_as_warnings_on_the_job(stack, tmp_path, corpus):
+    source = corpus / "marc4j" / "test" / "resources" / "chinese_mangled_multibyte.mrc"
+    (tmp_path / "mangled.mrc").write_bytes(source.read_bytes())
+    (job,) = stack.drop(tmp_path / "mangled.mrc", "harbor")["jobs"]
+    stack.drain()
+    job = _job(stack, job["job_id"])
+    assert job["status"] == "completed"
+    assert sum(job["counts"].values()) == job["records_read"]
+    assert job["records_with_warnings"] >= 1
+    assert job["warnings"] and all(w["warnings"] for w in job["warnings"])

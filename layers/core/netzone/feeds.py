@@ -162,10 +162,11 @@ class BatchSink(Protocol):
 class JobLedger(Protocol):
     def start(self, job: FeedJob) -> None: ...
     def add_rejects(self, job_id: str, rejects: list[Reject]) -> None: ...
-    def finish_reading(self, job_id: str, records_read: int, rejected: int, fmt: str) -> None: ...
+    def add_warnings(self, job_id: str, warnings: list[RecordWarning]) -> None: ...
+    def finish_reading(
+        self, job_id: str, records_read: int, rejected: int, fmt: str, warned: int = 0
+    ) -> None: ...
     def fail(self, job_id: str, reason: str) -> None: ...
-
-    # Optional: `add_warnings(job_id, warnings: list[RecordWarning])`; ingest calls it when present.
 
 
 # ---------------------------------------------------------------- validation
@@ -292,7 +293,6 @@ def ingest(
     batcher = _Batcher(job_id, provider, sink, max_records, max_bytes)
     rejects: list[Reject] = []
     warned: list[RecordWarning] = []
-    add_warnings = getattr(ledger, "add_warnings", None)
     for result, identifier, reject in screen(results):
         summary.records_read += 1
         if result.warnings:
@@ -302,11 +302,10 @@ def ingest(
             )
             if len(summary.warnings) < 10:
                 summary.warnings.append(note)
-            if add_warnings is not None:
-                warned.append(note)
-                if len(warned) >= reject_flush:
-                    add_warnings(job_id, warned)
-                    warned = []
+            warned.append(note)
+            if len(warned) >= reject_flush:
+                ledger.add_warnings(job_id, warned)
+                warned = []
         if reject is not None:
             summary.rejected += 1
             rejects.append(reject)
@@ -325,10 +324,10 @@ def ingest(
     batcher.flush()
     if rejects:
         ledger.add_rejects(job_id, rejects)
-    if warned and add_warnings is not None:
-        add_warnings(job_id, warned)
+    if warned:
+        ledger.add_warnings(job_id, warned)
     summary.batches = batcher.seq
-    ledger.finish_reading(job_id, summary.records_read, summary.rejected, fmt)
+    ledger.finish_reading(job_id, summary.records_read, summary.rejected, fmt, summary.warned)
     return summary
 
 

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from netzone import marc
 from netzone.adapters import AwsAdapter
 from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord, VersionConflict
-from netzone.feeds import OUTCOMES, FeedJob, FeedRef, Reject, now
+from netzone.feeds import OUTCOMES, FeedJob, FeedRef, RecordWarning, Reject, now
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -401,12 +401,25 @@ class DynamoJobStore(AwsAdapter):
             ),
         )
 
-    def finish_reading(self, job_id: str, records_read: int, rejected: int, fmt: str) -> None:
+    def add_warnings(self, job_id: str, warnings: list[RecordWarning]) -> None:
+        batch_put(
+            self.client,
+            self.table,
+            (
+                {"pk": f"JOB#{job_id}", "sk": f"WARN#{w.position:010d}", **w.model_dump(exclude_none=True)}
+                for w in warnings
+            ),
+        )
+
+    def finish_reading(
+        self, job_id: str, records_read: int, rejected: int, fmt: str, warned: int = 0
+    ) -> None:
         self.client.update_item(
             TableName=self.table,
             Key=self._key(job_id),
             UpdateExpression=(
                 "SET records_read = :read, ingest_rejected = :rejected, accepted = :accepted, #format = :format, "
+                "records_with_warnings = :warned, "
                 "read_at = :now, matched = if_not_exists(matched, :zero), #status = :matching"
             ),
             ConditionExpression="#status = :reading OR #status = :matching",
@@ -414,6 +427,7 @@ class DynamoJobStore(AwsAdapter):
             ExpressionAttributeValues=to_item(
                 {
                     ":read": records_read,
+                    ":warned": warned,
                     ":rejected": rejected,
                     ":accepted": records_read - rejected,
                     ":format": fmt,
@@ -491,21 +505,31 @@ class DynamoJobStore(AwsAdapter):
             raise
         return True
 
+    def _page(self, job_id: str, prefix: str, limit: int, model):
+        """The first `limit` items of one kind under a job (rejects or warnings), in feed order."""
+        page = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_item({":pk": f"JOB#{job_id}", ":prefix": prefix}),
+            Limit=limit,
+        )
+        items = [
+            model(**{k: v for k, v in from_item(i).items() if k not in ("pk", "sk")})
+            for i in page.get("Items", [])
+        ]
+        return items, "LastEvaluatedKey" in page
+
     def get(self, job_id: str, max_rejects: int = 100) -> FeedJob | None:
         response = self.client.get_item(TableName=self.table, Key=self._key(job_id), ConsistentRead=True)
         if "Item" not in response:
             return None
         item = from_item(response["Item"])
-        page = self.client.query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues=to_item({":pk": f"JOB#{job_id}", ":prefix": "REJECT#"}),
-            Limit=max_rejects,
+        rejects, more_rejects = self._page(job_id, "REJECT#", max_rejects, Reject)
+        warnings, _ = (
+            self._page(job_id, "WARN#", 20, RecordWarning)
+            if item.get("records_with_warnings")
+            else ([], False)
         )
-        rejects = [
-            Reject(**{k: v for k, v in from_item(i).items() if k not in ("pk", "sk")})
-            for i in page.get("Items", [])
-        ]
         counts = {name: int(item.get(f"c_{name}", 0)) for name in OUTCOMES}
         counts["rejected"] += int(item.get("ingest_rejected", 0))
         return FeedJob(
@@ -517,7 +541,9 @@ class DynamoJobStore(AwsAdapter):
             records_read=int(item["records_read"]) if "records_read" in item else None,
             counts=counts,
             rejects=rejects,
-            rejects_truncated="LastEvaluatedKey" in page,
+            rejects_truncated=more_rejects,
+            records_with_warnings=int(item.get("records_with_warnings", 0)),
+            warnings=warnings,
             error=item.get("error"),
             started_at=item["started_at"],
             read_at=item.get("read_at"),
