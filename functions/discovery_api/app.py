@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netzone import marc
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
-from netzone.problems import PROBLEM_JSON, Problem, negotiate
+from netzone.problems import PROBLEM_JSON, Problem, install_problem_handlers, negotiate
 from netzone.settings import DiscoverySettings
 
 settings = DiscoverySettings()
@@ -68,25 +66,7 @@ def get_feed_job(job_id: str):
     return Response(200, "application/json", job.model_dump_json())
 
 
-@app.exception_handler(Problem)
-def problem(error: Problem) -> Response:
-    return Response(error.status, PROBLEM_JSON, error.to_json())
-
-
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response:
-    errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg")} for e in error.errors()
-    ]
-    return problem(
-        Problem(400, "invalid-request", "the request does not match the API; see errors", errors=errors)
-    )
-
-
-@app.not_found
-def no_route(_: NotFoundError) -> Response:
-    event = app.current_event
-    return problem(Problem(404, "no-such-route", f"no route {event.http_method} {event.path}"))
+install_problem_handlers(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -14,8 +14,6 @@ from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,7 +24,7 @@ from netzone.access import Principal, principal_from_claims
 from netzone.adapters.cognito import CognitoStaffDirectory
 from netzone.adapters.dynamodb import DynamoCatalogStore
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
-from netzone.problems import PROBLEM_JSON, Problem
+from netzone.problems import Problem, install_problem_handlers
 from netzone.review import Curator
 from netzone.settings import NetworkApiSettings
 
@@ -458,32 +456,11 @@ def _same(what: str, in_path: str, in_body: str) -> None:
         )
 
 
-@app.exception_handler(Problem)
-def problem(error: Problem) -> Response:
-    if error.status in (401, 403):
-        logger.info("denied", extra={"status": error.status, "detail": error.detail})
-    return Response(error.status, PROBLEM_JSON, error.to_json())
+def _log_denial(error: Problem) -> None:
+    logger.info("denied", extra={"status": error.status, "detail": error.detail})
 
 
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response:
-    errors = [
-        {
-            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
-            "message": e.get("msg"),
-        }
-        for e in error.errors()
-    ]
-    fields = ", ".join(e["field"] for e in errors[:5])
-    return problem(Problem(422, "invalid-request", f"fix these fields: {fields}", errors=errors))
-
-
-@app.not_found
-def no_route(_: NotFoundError) -> Response:
-    event = app.current_event
-    return problem(
-        Problem(404, "no-such-route", f"no route {event.http_method} {event.path}; see /openapi.json")
-    )
+install_problem_handlers(app, on_denied=_log_denial)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -14,29 +14,16 @@ import json
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / p) for p in ("layers/core", "infra", "functions")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_DISABLED": "1",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-warnings.filterwarnings("ignore", "No application metrics to publish")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from inprocess import ROOT  # paths, dummy credentials, quiet Powertools: before boto3 and moto
 
-import moto  # noqa: E402
+# isort: split
+import moto
 
-from local import moto_server  # noqa: E402
-from local.template import deploy, load_template  # noqa: E402
+from local import moto_server
+from local.template import deploy, load_template
 
 CENTRAL = {"cognito:username": "central", "cognito:groups": "[central_admin]", "token_use": "id"}
 MEMBERS, LIBRARIES = 30, 10

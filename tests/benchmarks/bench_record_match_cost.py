@@ -16,33 +16,24 @@ units; transactions: twice), so the cost per million records follows from list p
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / p) for p in ("layers/core", "infra", "functions")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from inprocess import ROOT  # paths, dummy credentials, quiet Powertools: before boto3 and moto
 
-import boto3  # noqa: E402
-import moto  # noqa: E402
+# isort: split
+import boto3
+import moto
 
-from demo.feeds import synthetic_records  # noqa: E402
-from local import moto_server  # noqa: E402
-from local.template import deploy, load_template  # noqa: E402
-from netzone import marc  # noqa: E402
-from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore  # noqa: E402
-from netzone.catalog import Filer  # noqa: E402
-from netzone.feeds import RecordBatch  # noqa: E402
+from demo.feeds import synthetic_records
+from local import moto_server
+from local.template import deploy, load_template
+from netzone import marc
+from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
+from netzone.catalog import Filer
+from netzone.feeds import RecordBatch
 
 # us-east-1 on-demand list prices (USD per million request units), November 2024 onwards.
 PRICE_WRITE, PRICE_READ = 0.625, 0.125
