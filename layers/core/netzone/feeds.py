@@ -30,6 +30,7 @@ from netzone import marc
 OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected")
 Outcome = Literal["created", "merged", "unchanged", "review", "withdrawn", "rejected"]
 JobStatus = Literal["reading", "matching", "completed", "failed"]
+FeedMode = Literal["incremental", "full"]
 
 PROVIDER_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 # Bibliographic record types (Leader/06); authority (z) and holdings (u, v, x, y) come later.
@@ -134,6 +135,9 @@ class RecordBatch(BaseModel):
     provider: str
     seq: int = Field(ge=0)
     records: list[BatchRecord]
+    # The provider's feed mode when the file was read: a full-replacement feed marks every
+    # record it holds as seen (seen_job), so what it no longer holds can be withdrawn.
+    feed_mode: FeedMode = "incremental"
 
     @field_validator("records", mode="before")
     @classmethod
@@ -148,7 +152,13 @@ class RecordBatch(BaseModel):
         )
         packed = base64.b64encode(zlib.compress(records.encode(), 6)).decode()
         return json.dumps(
-            {"job_id": self.job_id, "provider": self.provider, "seq": self.seq, "records": packed}
+            {
+                "job_id": self.job_id,
+                "provider": self.provider,
+                "seq": self.seq,
+                "feed_mode": self.feed_mode,
+                "records": packed,
+            }
         )
 
 
