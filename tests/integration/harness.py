@@ -25,6 +25,8 @@ import boto3
 import pytest
 import requests
 
+from netzone.adapters.dynamodb import to_item
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 READY = "netzone local stack ready"
@@ -80,6 +82,33 @@ class Stack:
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return requests.get(self.api + path, timeout=30, **kwargs)
+
+    def register_provider(self, code: str, **fields: Any) -> dict:
+        """Put a provider in the registry, as the central office would: feeds from providers
+        the network does not know are rejected."""
+        from netzone.network import Provider, provider_key
+
+        provider = Provider(
+            code=code,
+            name=fields.pop("name", code),
+            formats=fields.pop("formats", ["marc21", "marcxml", "marc-json", "kbart"]),
+            version=1,
+            **fields,
+        )
+        item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+        self.client("dynamodb").put_item(TableName=self.name("NetworkTable"), Item=to_item(item))
+        return item
+
+    def drop_feed(self, path: Path, provider: str, *, register: bool = True) -> str:
+        """Drop a feed file under feeds/<provider>/ (registering the provider first); its job id."""
+        from netzone.feeds import job_id_for
+
+        if register:
+            self.register_provider(provider)
+        bucket = self.state["outputs"]["FeedBucketName"]
+        key = f"feeds/{provider}/{path.name}"
+        etag = self.client("s3").put_object(Bucket=bucket, Key=key, Body=path.read_bytes())["ETag"]
+        return job_id_for(bucket, key, etag)
 
     def log_tail(self, lines: int = 40) -> str:
         parts = []

@@ -10,7 +10,6 @@ from harness import Stack, wait_for
 from pymarc import parse_xml_to_array
 
 from demo import feeds
-from netzone.feeds import job_id_for
 
 pytestmark = pytest.mark.integration
 
@@ -18,10 +17,7 @@ OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected")
 
 
 def drop_feed(stack: Stack, path: Path, provider: str) -> str:
-    bucket = stack.state["outputs"]["FeedBucketName"]
-    key = f"feeds/{provider}/{path.name}"
-    etag = stack.client("s3").put_object(Bucket=bucket, Key=key, Body=path.read_bytes())["ETag"]
-    return job_id_for(bucket, key, etag)
+    return stack.drop_feed(path, provider)
 
 
 def finished_job(stack: Stack, job_id: str, timeout: float = 45) -> dict:
