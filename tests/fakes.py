@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord, VersionConflict
-from netzone.feeds import FeedJob, RecordBatch, Reject
+from netzone.feeds import FeedJob, FeedProvider, RecordBatch, Reject
 
 
 class MemoryCatalog:
@@ -67,6 +67,21 @@ class ListSink:
     def send(self, batch: RecordBatch) -> None:
         # Round-trip through the wire format, as SQS would.
         self.batches.append(RecordBatch.model_validate_json(batch.to_message()))
+
+
+class MemoryProviders:
+    """ProviderDirectory: the providers registered here, or every provider when `everyone`."""
+
+    def __init__(self, *providers: FeedProvider, everyone: bool = False):
+        self.providers = {p.code: p for p in providers}
+        self.everyone = everyone
+
+    def feed_provider(self, code: str) -> FeedProvider | None:
+        return self.providers.get(code) or (FeedProvider(code=code) if self.everyone else None)
+
+    def priority(self, provider: str) -> int:
+        found = self.feed_provider(provider)
+        return found.source_priority if found else 50
 
 
 class MemoryLedger:

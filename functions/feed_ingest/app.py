@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netzone import feeds
 from netzone.adapters.dynamodb import DynamoJobStore
+from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
 from netzone.adapters.s3 import FeedObjects
 from netzone.adapters.sqs import SqsBatchSink
 from netzone.settings import FeedIngestSettings
@@ -31,6 +32,8 @@ logger = Logger()
 metrics = Metrics()
 jobs = DynamoJobStore(settings.jobs_table)
 objects = FeedObjects()
+# A short cache: a provider the central office has just registered can feed within a minute.
+providers = ProviderRegistry(DynamoNetworkStore(settings.network_table), ttl=60)
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
 
@@ -47,6 +50,7 @@ def ingest_feed(feed: dict) -> dict:
             ref,
             sink=SqsBatchSink(settings.match_queue_url),
             ledger=jobs,
+            providers=providers,
             max_records=settings.batch_max_records,
             max_bytes=settings.batch_max_bytes,
         )

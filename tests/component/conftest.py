@@ -16,6 +16,8 @@ import moto
 import pytest
 
 from local.template import deploy, load_template
+from netzone.adapters.dynamodb import to_item
+from netzone.network import Provider, provider_key
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -69,7 +71,19 @@ class Stack:
             obj["versionId"] = head["VersionId"]
         return payload
 
-    def drop(self, path: Path, provider: str, name: str | None = None) -> dict:
+    def register_provider(self, code: str, **fields) -> None:
+        """Put a provider in the registry as the central office would (import control)."""
+        provider = Provider(
+            code=code, name=code, formats=["marc21", "marcxml", "marc-json", "kbart"], version=1
+        ).model_copy(update=fields)
+        item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+        boto3.client("dynamodb").put_item(
+            TableName=self.deployment.name_of("NetworkTable"), Item=to_item(item)
+        )
+
+    def drop(self, path: Path, provider: str, name: str | None = None, register: bool = True) -> dict:
+        if register:
+            self.register_provider(provider)
         key = f"feeds/{provider}/{name or path.name}"
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
         return self.invoke("FeedIngestFunction", self.s3_event(key))

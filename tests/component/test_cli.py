@@ -20,6 +20,7 @@ def test_push_then_status_against_the_local_state(stack, tmp_path, monkeypatch, 
     monkeypatch.setenv("NETZONE_LOCAL_STATE", str(state))
     monkeypatch.delenv("NETZONE_STACK", raising=False)
     write_iso2709(tmp_path / "weekly.mrc", synthetic_records(4, "harbor"))
+    stack.register_provider("harbor")
 
     assert cli.main(["feed", "push", str(tmp_path / "weekly.mrc"), "--provider", "harbor"]) == 0
     out = capsys.readouterr().out

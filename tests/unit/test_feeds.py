@@ -3,9 +3,11 @@ import io
 import pytest
 
 from demo.feeds import synthetic_records, write_iso2709, write_mixed_iso2709
-from fakes import ListSink, MemoryLedger
+from fakes import ListSink, MemoryLedger, MemoryProviders
 from netzone import feeds
 from netzone.feeds import FeedRef, RecordBatch
+
+ANY_PROVIDER = MemoryProviders(everyone=True)
 
 
 def _feed(key="feeds/harbor/2026-11.mrc", etag='"abc"'):
@@ -36,7 +38,14 @@ def test_every_record_of_a_mixed_feed_is_sent_or_rejected_with_a_reason(tmp_path
     path = tmp_path / "mixed.mrc"
     info = write_mixed_iso2709(path, 40, provider="harbor")
     sink, ledger = ListSink(), MemoryLedger()
-    summary = feeds.ingest(io.BytesIO(path.read_bytes()), _feed(), sink=sink, ledger=ledger, max_records=7)
+    summary = feeds.ingest(
+        io.BytesIO(path.read_bytes()),
+        _feed(),
+        sink=sink,
+        ledger=ledger,
+        providers=ANY_PROVIDER,
+        max_records=7,
+    )
 
     total = 40 + len(info["malformed"])
     assert summary.records_read == total
@@ -61,6 +70,7 @@ def test_batches_also_respect_a_byte_budget(tmp_path):
         _feed(),
         sink=sink,
         ledger=MemoryLedger(),
+        providers=ANY_PROVIDER,
         max_records=500,
         max_bytes=10_000,
     )
@@ -72,7 +82,11 @@ def test_unknown_format_fails_the_job_with_the_reason():
     ledger = MemoryLedger()
     with pytest.raises(feeds.FeedError):
         feeds.ingest(
-            io.BytesIO(b"publication_title\tprint_identifier\n"), _feed(), sink=ListSink(), ledger=ledger
+            io.BytesIO(b"publication_title\tprint_identifier\n"),
+            _feed(),
+            sink=ListSink(),
+            ledger=ledger,
+            providers=ANY_PROVIDER,
         )
     (reason,) = ledger.failures.values()
     assert "MARCXML" in reason
@@ -81,7 +95,9 @@ def test_unknown_format_fails_the_job_with_the_reason():
 def test_a_file_in_the_wrong_place_still_gets_a_failed_job():
     ledger = MemoryLedger()
     with pytest.raises(feeds.FeedError):
-        feeds.ingest(io.BytesIO(b""), _feed(key="feeds/x.mrc"), sink=ListSink(), ledger=ledger)
+        feeds.ingest(
+            io.BytesIO(b""), _feed(key="feeds/x.mrc"), sink=ListSink(), ledger=ledger, providers=ANY_PROVIDER
+        )
     assert list(ledger.failures) == list(ledger.jobs)
 
 
@@ -105,8 +121,53 @@ def test_validate_names_what_is_missing():
 def test_ingest_carries_record_warnings_to_the_summary_and_the_ledger(corpus):
     ledger = MemoryLedger()
     data = (corpus / "marc4j/test/resources/chinese_mangled_multibyte.mrc").read_bytes()
-    summary = feeds.ingest(io.BytesIO(data), _feed(), sink=ListSink(), ledger=ledger)
+    summary = feeds.ingest(io.BytesIO(data), _feed(), sink=ListSink(), ledger=ledger, providers=ANY_PROVIDER)
     stored = ledger.warnings[summary.job_id]
     assert summary.warned >= 1 and summary.warned == len(stored) == ledger.warned[summary.job_id]
     assert summary.sent + summary.rejected == summary.records_read
     assert all(w.warnings and w.source_id for w in stored.values())
+
+
+def test_a_feed_from_an_unregistered_provider_is_rejected_whole(tmp_path):
+    path = tmp_path / "feed.mrc"
+    write_iso2709(path, synthetic_records(5, "stranger"))
+    sink, ledger = ListSink(), MemoryLedger()
+    registry = MemoryProviders(feeds.FeedProvider(code="harbor"))
+    with pytest.raises(feeds.FeedError, match="'stranger' is not registered"):
+        feeds.ingest(
+            io.BytesIO(path.read_bytes()),
+            _feed(key="feeds/stranger/feed.mrc"),
+            sink=sink,
+            ledger=ledger,
+            providers=registry,
+        )
+    (job_id,) = ledger.failures
+    assert "POST /providers" in ledger.failures[job_id]
+    assert sink.batches == [] and ledger.finished == {}  # nothing half-ingested
+
+
+def test_a_format_the_provider_is_not_registered_for_is_rejected_whole(tmp_path):
+    path = tmp_path / "feed.mrc"
+    write_iso2709(path, synthetic_records(3, "harbor"))
+    sink, ledger = ListSink(), MemoryLedger()
+    registry = MemoryProviders(feeds.FeedProvider(code="harbor", formats=["marcxml"]))
+    with pytest.raises(feeds.FeedError, match=r"this file is marc21.*registered for marcxml"):
+        feeds.ingest(io.BytesIO(path.read_bytes()), _feed(), sink=sink, ledger=ledger, providers=registry)
+    assert sink.batches == []
+
+
+@pytest.mark.parametrize("mode", ["incremental", "full"])
+def test_batches_carry_the_providers_feed_mode(tmp_path, mode):
+    path = tmp_path / "feed.mrc"
+    write_iso2709(path, synthetic_records(12, "harbor"))
+    sink = ListSink()
+    registry = MemoryProviders(feeds.FeedProvider(code="harbor", feed_mode=mode))
+    feeds.ingest(
+        io.BytesIO(path.read_bytes()),
+        _feed(),
+        sink=sink,
+        ledger=MemoryLedger(),
+        providers=registry,
+        max_records=5,
+    )
+    assert len(sink.batches) == 3 and {b.feed_mode for b in sink.batches} == {mode}

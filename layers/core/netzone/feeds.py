@@ -162,7 +162,25 @@ class RecordBatch(BaseModel):
         )
 
 
+class FeedProvider(BaseModel):
+    """What ingest needs to know of a registered provider (the registry is the network table's)."""
+
+    code: str
+    formats: list[str] = Field(default_factory=lambda: list(PROVIDER_FORMATS.values()))
+    feed_mode: FeedMode = "incremental"
+    management_level: Literal["provider", "community"] = "provider"
+    source_priority: int = 50
+
+
+# The reader's format names as the provider registry spells them.
+PROVIDER_FORMATS = {"iso2709": "marc21", "marcxml": "marcxml", "marc-json": "marc-json", "kbart": "kbart"}
+
+
 # ---------------------------------------------------------------- ports
+
+
+class ProviderDirectory(Protocol):
+    def feed_provider(self, code: str) -> FeedProvider | None: ...
 
 
 class BatchSink(Protocol):
@@ -231,6 +249,7 @@ class _Batcher:
     sink: BatchSink
     max_records: int
     max_bytes: int
+    feed_mode: FeedMode = "incremental"
     seq: int = 0
     pending: list[BatchRecord] = field(default_factory=list)
     pending_bytes: int = 0
@@ -246,7 +265,13 @@ class _Batcher:
     def flush(self) -> None:
         if self.pending:
             self.sink.send(
-                RecordBatch(job_id=self.job_id, provider=self.provider, seq=self.seq, records=self.pending)
+                RecordBatch(
+                    job_id=self.job_id,
+                    provider=self.provider,
+                    seq=self.seq,
+                    records=self.pending,
+                    feed_mode=self.feed_mode,
+                )
             )
             self.seq += 1
             self.pending = []
@@ -279,6 +304,7 @@ def ingest(
     *,
     sink: BatchSink,
     ledger: JobLedger,
+    providers: ProviderDirectory,
     max_records: int = 50,
     max_bytes: int = 180_000,
     reject_flush: int = 25,
@@ -294,13 +320,29 @@ def ingest(
         ledger.fail(job_id, str(exc))
         raise
     ledger.start(FeedJob(job_id=job_id, provider=provider, feed=feed, status="reading", started_at=now()))
+    registered = providers.feed_provider(provider)
+    if registered is None:
+        # Import control: only providers the central office registered may feed the network.
+        reason = (
+            f"provider {provider!r} is not registered in the network; the central office registers "
+            "providers (POST /providers) before their feeds are accepted. Nothing was ingested."
+        )
+        ledger.fail(job_id, reason)
+        raise FeedError(reason)
     try:
         fmt, results = marc.read_records(stream)
     except (marc.UnknownFormat, OSError, EOFError) as exc:
         ledger.fail(job_id, str(exc))
         raise FeedError(str(exc)) from exc
     summary.format = fmt
-    batcher = _Batcher(job_id, provider, sink, max_records, max_bytes)
+    if PROVIDER_FORMATS[fmt] not in registered.formats:
+        reason = (
+            f"this file is {PROVIDER_FORMATS[fmt]}, but provider {provider!r} is registered for "
+            f"{', '.join(registered.formats)}; send one of those or update the provider. Nothing was ingested."
+        )
+        ledger.fail(job_id, reason)
+        raise FeedError(reason)
+    batcher = _Batcher(job_id, provider, sink, max_records, max_bytes, feed_mode=registered.feed_mode)
     rejects: list[Reject] = []
     warned: list[RecordWarning] = []
     for result, identifier, reject in screen(results):

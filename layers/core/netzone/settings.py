@@ -16,6 +16,7 @@ class _Base(BaseSettings):
 
 class FeedIngestSettings(_Base):
     jobs_table: str
+    network_table: str  # the provider registry: import control, feed mode
     idempotency_table: str
     match_queue_url: str
     # A batch is one SQS message: bounded by record count and by serialized size, well

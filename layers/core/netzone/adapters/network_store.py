@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from netzone.adapters import AwsAdapter
 from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, to_item
+from netzone.feeds import FeedProvider
 from netzone.merge import DEFAULT_PRIORITY
 from netzone.network import AuditEntry, VersionMismatch, audit_scopes, provider_key
 from netzone.problems import Problem
@@ -140,20 +141,25 @@ class DynamoNetworkStore(AwsAdapter):
 
 
 class ProviderRegistry:
-    """Provider source priorities for merging, read from the network table and cached briefly
-    (a warm matcher sees a changed priority within `ttl` seconds)."""
+    """The registered providers as feeds and merging see them (formats, feed mode, management
+    level, source priority), read from the network table and cached briefly: a warm function
+    sees a changed provider within `ttl` seconds."""
 
     def __init__(self, store: DynamoNetworkStore, ttl: float = 300.0, clock=time.monotonic):
         self.store = store
         self.ttl = ttl
         self.clock = clock
-        self._cache: dict[str, tuple[float, int]] = {}
+        self._cache: dict[str, tuple[float, FeedProvider | None]] = {}
 
-    def priority(self, provider: str) -> int:
-        cached = self._cache.get(provider)
+    def feed_provider(self, code: str) -> FeedProvider | None:
+        cached = self._cache.get(code)
         if cached and self.clock() - cached[0] < self.ttl:
             return cached[1]
-        item = self.store.get(provider_key(provider))
-        value = int(item.get("source_priority", DEFAULT_PRIORITY)) if item else DEFAULT_PRIORITY
-        self._cache[provider] = (self.clock(), value)
-        return value
+        item = self.store.get(provider_key(code))
+        found = FeedProvider.model_validate(item, from_attributes=False) if item else None
+        self._cache[code] = (self.clock(), found)
+        return found
+
+    def priority(self, provider: str) -> int:
+        found = self.feed_provider(provider)
+        return found.source_priority if found else DEFAULT_PRIORITY
