@@ -55,6 +55,18 @@ class MemoryCatalog:
         self.audit.extend(change.audit)
         self.commits += 1
 
+    def mark_seen(self, source, job_id):
+        self.sources[source.key].seen_job = job_id
+
+    def unseen(self, provider, job_id, after, limit):
+        """The catalog index by feed provider, paged by source key like the DynamoDB index."""
+        keys = sorted(
+            k for k, s in self.sources.items() if s.provider == provider and (after is None or k > after)
+        )
+        page = keys[:limit]
+        found = [("source", self.sources[k].source_id) for k in page if self.sources[k].seen_job != job_id]
+        return found, (page[-1] if len(keys) > limit else None)
+
 
 def _version_holds(stored, new: bool, version: int) -> bool:
     return stored is None if new else stored is not None and stored.version == version
@@ -102,7 +114,7 @@ class MemoryLedger:
     def add_warnings(self, job_id, warnings):
         self.warnings.setdefault(job_id, {}).update({w.position: w for w in warnings})
 
-    def finish_reading(self, job_id, records_read, rejected, fmt, warned=0):
+    def finish_reading(self, job_id, records_read, rejected, fmt, warned=0, feed_mode="incremental"):
         self.finished[job_id] = (records_read, rejected, fmt)
         self.warned[job_id] = warned
 

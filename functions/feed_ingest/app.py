@@ -25,6 +25,7 @@ from netzone.adapters.dynamodb import DynamoJobStore
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
 from netzone.adapters.s3 import FeedObjects
 from netzone.adapters.sqs import SqsBatchSink
+from netzone.completion import JobStep
 from netzone.settings import FeedIngestSettings
 
 settings = FeedIngestSettings()
@@ -32,6 +33,7 @@ logger = Logger()
 metrics = Metrics()
 jobs = DynamoJobStore(settings.jobs_table)
 objects = FeedObjects()
+sink = SqsBatchSink(settings.match_queue_url)
 # A short cache: a provider the central office has just registered can feed within a minute.
 providers = ProviderRegistry(DynamoNetworkStore(settings.network_table), ttl=60)
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
@@ -48,17 +50,21 @@ def ingest_feed(feed: dict) -> dict:
         summary = feeds.ingest(
             stream,
             ref,
-            sink=SqsBatchSink(settings.match_queue_url),
+            sink=sink,
             ledger=jobs,
             providers=providers,
             max_records=settings.batch_max_records,
             max_bytes=settings.batch_max_bytes,
         )
     except feeds.FeedError as error:
-        # The file as a whole is unusable (wrong place, unknown format, gone): the job says why.
+        # The file as a whole is unusable (wrong place, unknown provider or format, gone): the
+        # job says why, and its report is written like any other's.
         logger.warning("feed rejected", extra={"reason": str(error)})
         metrics.add_metric(name="FeedsRejected", unit=MetricUnit.Count, value=1)
+        sink.send(JobStep(kind="finish", job_id=job_id))
         return {"job_id": job_id, "status": "failed", "error": str(error)}
+    # Finishing is record_match's: this step finishes the job if every batch was matched already.
+    sink.send(JobStep(kind="finish", job_id=job_id))
     metrics.add_metric(name="RecordsRead", unit=MetricUnit.Count, value=summary.records_read)
     metrics.add_metric(name="RecordsRejectedOnRead", unit=MetricUnit.Count, value=summary.rejected)
     logger.info(

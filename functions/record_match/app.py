@@ -1,6 +1,7 @@
 """record_match: MatchQueue batches -> source records and clusters, outcomes counted on the job.
 
-Each SQS message is one batch of records from one feed. Failures are reported per message
+Each SQS message is one batch of records from one feed, or a step that finishes a feed job
+(full-replacement withdrawals, report, rejects file, FeedCompleted: `netzone.completion`). Failures are reported per message
 (ReportBatchItemFailures): a failed batch is retried, then parked in the dead-letter queue;
 the other batches of the invocation succeed. Filing and counting are idempotent, so a
 redelivered batch changes nothing twice.
@@ -8,39 +9,63 @@ redelivered batch changes nothing twice.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Json
+from pydantic import Field, Json
 
 from netzone import catalog
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
+from netzone.adapters.events import EventBridgeBus
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
+from netzone.adapters.s3 import ReportObjects
+from netzone.adapters.sqs import SqsBatchSink
+from netzone.completion import FeedFinisher, JobStep
 from netzone.feeds import RecordBatch
 from netzone.settings import RecordMatchSettings
 
 settings = RecordMatchSettings()
 logger = Logger()
 metrics = Metrics()
-filer = catalog.Filer(
-    DynamoCatalogStore(settings.catalog_table), ProviderRegistry(DynamoNetworkStore(settings.network_table))
-)
+catalog_store = DynamoCatalogStore(settings.catalog_table)
+filer = catalog.Filer(catalog_store, ProviderRegistry(DynamoNetworkStore(settings.network_table)))
 jobs = DynamoJobStore(settings.jobs_table)
+finisher = FeedFinisher(
+    ledger=jobs,
+    holdings=catalog_store,
+    withdrawer=filer,
+    reports=ReportObjects(settings.feed_bucket),
+    events=EventBridgeBus(settings.event_bus_name),
+    steps=SqsBatchSink(settings.match_queue_url),
+)
 
 
-class RecordBatchMessage(SqsRecordModel):
-    body: Json[RecordBatch]  # type: ignore[assignment]
+class MatchQueueMessage(SqsRecordModel):
+    body: Json[Annotated[RecordBatch | JobStep, Field(discriminator="kind")]]  # type: ignore[assignment]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=RecordBatchMessage)
+processor = BatchProcessor(event_type=EventType.SQS, model=MatchQueueMessage)
 
 
-def file_batch(record: RecordBatchMessage) -> dict:
-    batch = record.body
+def handle(record: MatchQueueMessage) -> dict:
+    message = record.body
+    if isinstance(message, JobStep):
+        done = finisher.step(message)
+        logger.info("job step", extra={"job_id": message.job_id, "step": message.seq, "result": done})
+        return {"step": done}
+    return file_batch(message)
+
+
+def file_batch(batch: RecordBatch) -> dict:
     result = filer.file_batch(batch)
     counted = jobs.record_outcomes(batch.job_id, batch.seq, dict(result.counts), result.rejects)
+    # The batch that gives the last accepted record its outcome finishes the job (a cheap read
+    # for the others; a redelivered last batch finishes it if a crash came in between).
+    finisher.step(JobStep(kind="finish", job_id=batch.job_id))
     for outcome, count in result.counts.items():
         metrics.add_metric(name=f"Records{outcome.capitalize()}", unit=MetricUnit.Count, value=count)
     logger.info(
@@ -58,6 +83,4 @@ def file_batch(record: RecordBatchMessage) -> dict:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(
-        event=event, record_handler=file_batch, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -44,6 +44,7 @@ SUPPORTED_TYPES = (
     "AWS::SQS::Queue",
     "AWS::SNS::Topic",
     "AWS::SNS::Subscription",
+    "AWS::Events::EventBus",
     "AWS::CloudWatch::Alarm",
     "AWS::Serverless::LayerVersion",
     "AWS::Serverless::Function",
@@ -604,6 +605,7 @@ class _Deployer:
             "AWS::SQS::Queue": self._queue,
             "AWS::SNS::Topic": self._topic,
             "AWS::SNS::Subscription": self._subscription,
+            "AWS::Events::EventBus": self._event_bus,
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::Serverless::LayerVersion": self._layer,
             "AWS::Serverless::Api": self._api,
@@ -812,6 +814,13 @@ class _Deployer:
         "TreatMissingData",
         "Unit",
     )
+
+    def _event_bus(self, logical_id: str, props: dict) -> Resource:
+        name = _physical_name(self.deployment.stack_name, logical_id, props.get("Name"))
+        arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
+        return Resource(
+            logical_id, "AWS::Events::EventBus", name, name, arn=arn, attributes={"Arn": arn, "Name": name}
+        )
 
     def _alarm(self, logical_id: str, props: dict) -> Resource:
         name = _physical_name(self.deployment.stack_name, logical_id, props.get("AlarmName"))

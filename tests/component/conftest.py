@@ -88,6 +88,12 @@ class Stack:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
         return self.invoke("FeedIngestFunction", self.s3_event(key))
 
+    def catalog_items(self, prefix: str) -> list[dict]:
+        """Catalog items whose key starts with `prefix` (a test may Scan; the code never does)."""
+        table = self.deployment.name_of("CatalogTable")
+        pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+        return [i for page in pages for i in page["Items"] if i["pk"]["S"].startswith(prefix)]
+
     def receive(self, max_messages: int = 10) -> list[dict]:
         return self.sqs.receive_message(
             QueueUrl=self.queue_url,

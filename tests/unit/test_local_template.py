@@ -152,13 +152,13 @@ def test_an_unknown_resource_type_fails_before_anything_is_created(
                 Properties:
                   AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
                   KeySchema: [{AttributeName: id, KeyType: HASH}]
-              Bus:
-                Type: AWS::Events::EventBus
-                Properties: {Name: bus}
+              Pipe:
+                Type: AWS::Pipes::Pipe
+                Properties: {Name: pipe}
             """,
         )
     )
-    with pytest.raises(UnsupportedResourceError, match=r"Bus has type 'AWS::Events::EventBus'"):
+    with pytest.raises(UnsupportedResourceError, match=r"Pipe has type 'AWS::Pipes::Pipe'"):
         deploy(template, session=aws)
     assert aws.client("dynamodb").list_tables()["TableNames"] == []
 

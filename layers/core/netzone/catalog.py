@@ -57,6 +57,8 @@ class SourceRecord:
     last_position: int | None = None
     last_outcome: str | None = None
     updated_at: str | None = None
+    # The last feed job whose file held this record (a full-replacement feed withdraws the rest).
+    seen_job: str | None = None
 
     @property
     def key(self) -> str:
@@ -120,6 +122,10 @@ class CatalogStore(Protocol):
         """Write everything or nothing; VersionConflict if any item moved. Versions advance on success."""
         ...
 
+    def mark_seen(self, source: SourceRecord, job_id: str) -> None:
+        """Note that a full-replacement file held this record unchanged (no version change)."""
+        ...
+
 
 class ProviderPriorities(Protocol):
     def priority(self, provider: str) -> int: ...
@@ -177,6 +183,9 @@ class _BatchView:
 
     def get_task(self, task_id: str) -> ReviewTask | None:
         return self.store.get_task(task_id)
+
+    def mark_seen(self, source: SourceRecord, job_id: str) -> None:
+        self.store.mark_seen(source, job_id)
 
     def get_keys(self, keys: list[str]) -> dict[str, KeyEntry]:
         missing = [k for k in dict.fromkeys(keys) if k not in self.keys]
@@ -280,6 +289,9 @@ class Filer:
             return "withdrawn", existing.cluster_id, None
         digest = content_hash(record)
         if existing is not None and existing.content_hash == digest and not existing.withdrawn:
+            if batch.feed_mode == "full" and existing.seen_job != batch.job_id:
+                self.store.mark_seen(existing, batch.job_id)
+                existing.seen_job = batch.job_id
             return "unchanged", existing.cluster_id, None
 
         profile = profile or matching.profile(record)
@@ -298,6 +310,7 @@ class Filer:
             last_job=batch.job_id,
             last_position=position,
             updated_at=now(),
+            seen_job=batch.job_id,
         )
         if existing is not None and not existing.withdrawn:
             # A new version of a record we hold stays in its cluster, which is recomputed.
@@ -414,6 +427,26 @@ class Filer:
         dropped = [k for k in existing.keys if k not in cluster.keys]
         change.keys = self._key_changes(cluster.cluster_id, add=source.keys, remove=dropped)
         self.store.commit(change)
+
+    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
+        """Withdraw a source record a full-replacement file no longer holds; True when `job_id`
+        withdrew it (now or on an earlier try of the same step). Position 0: not in the file."""
+        if kind != "source":
+            raise ValueError(f"the catalog filer withdraws source records, not {kind}")
+        for attempt in range(self.retries):
+            existing = self.store.get_sources([(provider, item_id)]).get(source_key(provider, item_id))
+            if existing is None:
+                return False
+            if existing.withdrawn:
+                return existing.last_job == job_id and existing.last_position == 0
+            try:
+                self._withdraw(existing, job_id, 0)
+                return True
+            except VersionConflict:
+                if attempt == self.retries - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt)
+        return False
 
     def _withdraw(self, existing: SourceRecord, job_id: str, position: int) -> None:
         cluster = self._cluster(existing.cluster_id)

@@ -29,7 +29,9 @@ from netzone import marc
 
 OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected")
 Outcome = Literal["created", "merged", "unchanged", "review", "withdrawn", "rejected"]
-JobStatus = Literal["reading", "matching", "completed", "failed"]
+# reading -> matching -> (withdrawing: a full-replacement feed withdraws what it no longer holds)
+# -> completed; or failed when the file as a whole cannot be ingested.
+JobStatus = Literal["reading", "matching", "withdrawing", "completed", "failed"]
 FeedMode = Literal["incremental", "full"]
 
 PROVIDER_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -90,6 +92,8 @@ class Reject(BaseModel):
     source_id: str | None = None
     reason: str
     offset: int | None = None
+    # The record as the provider sent it, for the rejects file (never shown in job listings).
+    raw: bytes | None = Field(default=None, exclude=True, repr=False)
 
 
 class RecordWarning(BaseModel):
@@ -110,6 +114,8 @@ class FeedJob(BaseModel):
     format: str | None = None
     status: JobStatus
     records_read: int | None = None
+    accepted: int | None = None  # records read and sent to matching (known once reading is done)
+    matched: int = 0  # accepted records that have their outcome
     counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     rejects: list[Reject] = Field(default_factory=list)
     rejects_truncated: bool = False
@@ -117,9 +123,14 @@ class FeedJob(BaseModel):
     records_with_warnings: int = 0
     warnings: list[RecordWarning] = Field(default_factory=list)
     error: str | None = None
+    feed_mode: FeedMode | None = None
+    # Records of a full-replacement provider that the new file no longer held.
+    withdrawn_absent: int = 0
     started_at: str
     read_at: str | None = None
     completed_at: str | None = None
+    report_key: str | None = None
+    rejects_key: str | None = None
 
 
 class BatchRecord(BaseModel):
@@ -131,6 +142,7 @@ class BatchRecord(BaseModel):
 class RecordBatch(BaseModel):
     """One SQS message: a run of records from one feed, in feed order."""
 
+    kind: Literal["records"] = "records"
     job_id: str
     provider: str
     seq: int = Field(ge=0)
@@ -153,6 +165,7 @@ class RecordBatch(BaseModel):
         packed = base64.b64encode(zlib.compress(records.encode(), 6)).decode()
         return json.dumps(
             {
+                "kind": self.kind,
                 "job_id": self.job_id,
                 "provider": self.provider,
                 "seq": self.seq,
@@ -192,7 +205,13 @@ class JobLedger(Protocol):
     def add_rejects(self, job_id: str, rejects: list[Reject]) -> None: ...
     def add_warnings(self, job_id: str, warnings: list[RecordWarning]) -> None: ...
     def finish_reading(
-        self, job_id: str, records_read: int, rejected: int, fmt: str, warned: int = 0
+        self,
+        job_id: str,
+        records_read: int,
+        rejected: int,
+        fmt: str,
+        warned: int = 0,
+        feed_mode: FeedMode = "incremental",
     ) -> None: ...
     def fail(self, job_id: str, reason: str) -> None: ...
 
@@ -278,20 +297,31 @@ class _Batcher:
             self.pending_bytes = 0
 
 
-def screen(results: Iterable[marc.ReadResult]) -> Iterator[tuple[marc.ReadResult, str | None, Reject | None]]:
-    """Each record read with its source id and, if it cannot enter the catalog, its reject."""
+def screen(
+    results: Iterable[marc.ReadResult], fmt: str = "iso2709"
+) -> Iterator[tuple[marc.ReadResult, str | None, Reject | None]]:
+    """Each record read with its source id and, if it cannot enter the catalog, its reject
+    (carrying the record's bytes for the rejects file)."""
     for result in results:
         if result.record is None:
-            yield (
-                result,
-                None,
-                Reject(position=result.position, reason=result.error or "unreadable", offset=result.offset),
+            reject = Reject(
+                position=result.position,
+                reason=result.error or "unreadable",
+                offset=result.offset,
+                raw=result.raw,
             )
+            yield result, None, reject
             continue
         identifier = source_id(result.record)
         reason = validate(result.record)
         reject = (
-            Reject(position=result.position, source_id=identifier, reason=reason, offset=result.offset)
+            Reject(
+                position=result.position,
+                source_id=identifier,
+                reason=reason,
+                offset=result.offset,
+                raw=result.raw or marc.serialize(result.record, fmt),
+            )
             if reason
             else None
         )
@@ -345,7 +375,7 @@ def ingest(
     batcher = _Batcher(job_id, provider, sink, max_records, max_bytes, feed_mode=registered.feed_mode)
     rejects: list[Reject] = []
     warned: list[RecordWarning] = []
-    for result, identifier, reject in screen(results):
+    for result, identifier, reject in screen(results, fmt):
         summary.records_read += 1
         if result.warnings:
             summary.warned += 1
@@ -379,7 +409,9 @@ def ingest(
     if warned:
         ledger.add_warnings(job_id, warned)
     summary.batches = batcher.seq
-    ledger.finish_reading(job_id, summary.records_read, summary.rejected, fmt, summary.warned)
+    ledger.finish_reading(
+        job_id, summary.records_read, summary.rejected, fmt, summary.warned, feed_mode=registered.feed_mode
+    )
     return summary
 
 
@@ -418,7 +450,7 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
     report = CheckReport()
     try:
         report.format, results = marc.read_records(stream)
-        for result, identifier, reject in screen(results):
+        for result, identifier, reject in screen(results, report.format):
             report.records_read += 1
             if result.warnings:
                 report.records_with_warnings += 1

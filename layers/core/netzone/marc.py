@@ -68,7 +68,9 @@ class ReadResult:
     offset: int | None  # byte offset in the (decompressed) feed, where known
     record: Record | None
     error: str | None = None
-    raw: bytes | None = None  # the bytes of an unparseable record, for the rejects file
+    # The record's bytes as read, where the reader keeps them (ISO 2709, JSON lines): a rejected
+    # record goes to the rejects file exactly as the provider sent it.
+    raw: bytes | None = None
     # What a cataloger should know about a record that was read (bad MARC-8 characters, bad
     # indicators or subfield codes), each naming where; empty when nothing was wrong.
     warnings: list[str] = field(default_factory=list)
@@ -193,7 +195,7 @@ def _read_iso2709(stream: BinaryIO) -> Iterator[ReadResult]:
         except Exception as exc:  # pymarc raises many types; each is a reason to reject
             yield ReadResult(position, offset, None, _describe(exc, stripped), stripped, notes)
             continue
-        yield ReadResult(position, offset, record, None, None, notes)
+        yield ReadResult(position, offset, record, None, stripped, notes)
 
 
 # MARC-8 text that pymarc may fail to map: escapes and bytes above ASCII (after the leader).
@@ -556,6 +558,31 @@ def records_to_marcxml_collection(records: list[Record]) -> bytes:
         writer.write(record)
     writer.close(close_fh=False)
     return out.getvalue()
+
+
+# How a rejects file holds records of each format: file extension, header, separator, footer.
+REJECTS_LAYOUT: dict[str, tuple[str, bytes, bytes, bytes]] = {
+    "iso2709": ("mrc", b"", b"", b""),
+    "marcxml": (
+        "xml",
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="http://www.loc.gov/MARC21/slim">\n',
+        b"\n",
+        b"\n</collection>\n",
+    ),
+    "marc-json": ("jsonl", b"", b"\n", b"\n"),
+}
+
+
+def serialize(record: Record, fmt: str) -> bytes | None:
+    """One record in a feed format (for a rejects file); None when it cannot be written back."""
+    try:
+        if fmt == "iso2709":
+            return record.as_marc()
+        if fmt == "marcxml":
+            return record_to_xml(record, namespace=False)
+        return json.dumps(record.as_dict(), ensure_ascii=False).encode()
+    except Exception:  # a record pymarc read but cannot write (broken leader, odd field data)
+        return None
 
 
 def canonical_json(record: Record) -> bytes:

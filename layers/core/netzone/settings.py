@@ -29,6 +29,9 @@ class RecordMatchSettings(_Base):
     catalog_table: str
     jobs_table: str
     network_table: str  # provider priorities for merging
+    match_queue_url: str  # the steps that finish a feed job go back on the queue
+    feed_bucket: str  # reports/ and rejects/ objects
+    event_bus_name: str  # FeedCompleted
 
 
 class DiscoverySettings(_Base):

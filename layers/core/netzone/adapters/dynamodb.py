@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
@@ -211,6 +211,41 @@ class DynamoCatalogStore(AwsAdapter):
         for item, expected in [*change.sources, *change.clusters, *change.keys, *change.tasks]:
             item.version = (expected or 0) + 1
 
+    def mark_seen(self, source: SourceRecord, job_id: str) -> None:
+        # Not a content change: no version bump, so a concurrent writer's version check holds.
+        self.client.update_item(
+            TableName=self.table,
+            Key=to_item({"pk": _source_pk(source.provider, source.source_id), "sk": "SRC"}),
+            UpdateExpression="SET seen_job = :job",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_item({":job": job_id}),
+        )
+
+    def unseen(
+        self, provider: str, job_id: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        """One page of the provider's source records and portfolios that `job_id` did not see,
+        from the sparse index ByFeedProvider (a Query on the provider: it is a listing)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "ByFeedProvider",
+            "KeyConditionExpression": "feed_provider = :provider",
+            "FilterExpression": "attribute_not_exists(seen_job) OR seen_job <> :job",
+            "ExpressionAttributeValues": to_item({":provider": provider, ":job": job_id}),
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = to_item(json.loads(after))
+        response = self.client.query(**request)
+        kinds = {"SRC": "source", "PORT": "portfolio"}
+        found = []
+        for item in map(from_item, response.get("Items", [])):
+            prefix, _, rest = item["pk"].partition("#")
+            if prefix in kinds:
+                found.append((kinds[prefix], rest.removeprefix(f"{provider}#")))
+        last = response.get("LastEvaluatedKey")
+        return found, (json.dumps(from_item(last), sort_keys=True) if last else None)
+
     def audit_page(self, scope: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -255,6 +290,8 @@ class DynamoCatalogStore(AwsAdapter):
             "last_position": source.last_position,
             "last_outcome": source.last_outcome,
             "updated_at": source.updated_at,
+            "seen_job": source.seen_job,
+            "feed_provider": source.provider,  # the sparse index ByFeedProvider
         }
 
     @staticmethod
@@ -313,6 +350,7 @@ class DynamoCatalogStore(AwsAdapter):
             last_position=int(item["last_position"]) if item.get("last_position") is not None else None,
             last_outcome=item.get("last_outcome"),
             updated_at=item.get("updated_at"),
+            seen_job=item.get("seen_job"),
         )
 
     @staticmethod
@@ -391,12 +429,20 @@ class DynamoJobStore(AwsAdapter):
             # A retried drop: its batches and rejects are rewritten under the same keys and
             # counted once, so the job simply carries on.
 
+    # A rejected record's bytes are kept for the rejects file when they fit an item comfortably.
+    MAX_RAW_BYTES = 300_000
+
     def add_rejects(self, job_id: str, rejects: list[Reject]) -> None:
         batch_put(
             self.client,
             self.table,
             (
-                {"pk": f"JOB#{job_id}", "sk": f"REJECT#{r.position:010d}", **r.model_dump(exclude_none=True)}
+                {
+                    "pk": f"JOB#{job_id}",
+                    "sk": f"REJECT#{r.position:010d}",
+                    **r.model_dump(exclude_none=True),
+                    "raw": r.raw if r.raw is not None and len(r.raw) <= self.MAX_RAW_BYTES else None,
+                }
                 for r in rejects
             ),
         )
@@ -412,14 +458,20 @@ class DynamoJobStore(AwsAdapter):
         )
 
     def finish_reading(
-        self, job_id: str, records_read: int, rejected: int, fmt: str, warned: int = 0
+        self,
+        job_id: str,
+        records_read: int,
+        rejected: int,
+        fmt: str,
+        warned: int = 0,
+        feed_mode: str = "incremental",
     ) -> None:
         self.client.update_item(
             TableName=self.table,
             Key=self._key(job_id),
             UpdateExpression=(
                 "SET records_read = :read, ingest_rejected = :rejected, accepted = :accepted, #format = :format, "
-                "records_with_warnings = :warned, "
+                "records_with_warnings = :warned, feed_mode = :mode, "
                 "read_at = :now, matched = if_not_exists(matched, :zero), #status = :matching"
             ),
             ConditionExpression="#status = :reading OR #status = :matching",
@@ -431,6 +483,7 @@ class DynamoJobStore(AwsAdapter):
                     ":rejected": rejected,
                     ":accepted": records_read - rejected,
                     ":format": fmt,
+                    ":mode": feed_mode,
                     ":now": now(),
                     ":zero": 0,
                     ":reading": "reading",
@@ -438,7 +491,6 @@ class DynamoJobStore(AwsAdapter):
                 }
             ),
         )
-        self.try_complete(job_id)
 
     def fail(self, job_id: str, reason: str) -> None:
         self.client.update_item(
@@ -483,20 +535,21 @@ class DynamoJobStore(AwsAdapter):
             if _is_condition_failure(error):
                 return False
             raise
-        self.try_complete(job_id)
         return True
 
-    def try_complete(self, job_id: str) -> bool:
-        """Mark the job completed once reading is done and every accepted record has an outcome."""
+    def advance(self, job_id: str, from_status: str, to_status: str, **fields: object) -> bool:
+        """Move a job from one status to the next (and set `fields`); False if it was not there."""
+        values = {k: v for k, v in fields.items() if v is not None}
+        assignments = ", ".join(["#status = :to", *(f"#{k} = :{k}" for k in values)])
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=self._key(job_id),
-                UpdateExpression="SET #status = :completed, completed_at = :now",
-                ConditionExpression="attribute_exists(accepted) AND matched = accepted AND #status = :matching",
-                ExpressionAttributeNames={"#status": "status"},
+                UpdateExpression=f"SET {assignments}",
+                ConditionExpression="#status = :from",
+                ExpressionAttributeNames={"#status": "status", **{f"#{k}": k for k in values}},
                 ExpressionAttributeValues=to_item(
-                    {":completed": "completed", ":matching": "matching", ":now": now()}
+                    {":to": to_status, ":from": from_status, **{f":{k}": v for k, v in values.items()}}
                 ),
             )
         except ClientError as error:
@@ -504,6 +557,74 @@ class DynamoJobStore(AwsAdapter):
                 return False
             raise
         return True
+
+    def count_withdrawn_absent(self, job_id: str, page: int, withdrawn: int) -> bool:
+        """Add one withdraw_absent page's count exactly once (a marker per page, like batches)."""
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item(
+                                {"pk": f"JOB#{job_id}", "sk": f"ABSENT#{page:08d}", "n": withdrawn}
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": self._key(job_id),
+                            "UpdateExpression": "ADD withdrawn_absent :n",
+                            "ExpressionAttributeValues": to_item({":n": withdrawn}),
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_reported(self, job_id: str, report_key: str, rejects_key: str | None) -> bool:
+        values = {":report": report_key} | ({":rejects": rejects_key} if rejects_key else {})
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(job_id),
+                UpdateExpression="SET report_key = :report"
+                + (", rejects_key = :rejects" if rejects_key else ""),
+                ConditionExpression="attribute_not_exists(report_key)",
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _all(self, job_id: str, prefix: str, model) -> Iterator[Any]:
+        """Every item of one kind under a job, in feed order, page by page."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": f"JOB#{job_id}", ":prefix": prefix}),
+        }
+        while True:
+            page = self.client.query(**request)
+            for item in page.get("Items", []):
+                yield model(**{k: v for k, v in from_item(item).items() if k not in ("pk", "sk")})
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def all_rejects(self, job_id: str) -> Iterator[Reject]:
+        return self._all(job_id, "REJECT#", Reject)
+
+    def all_warnings(self, job_id: str) -> Iterator[RecordWarning]:
+        return self._all(job_id, "WARN#", RecordWarning)
 
     def _page(self, job_id: str, prefix: str, limit: int, model):
         """The first `limit` items of one kind under a job (rejects or warnings), in feed order."""
@@ -524,10 +645,12 @@ class DynamoJobStore(AwsAdapter):
         if "Item" not in response:
             return None
         item = from_item(response["Item"])
-        rejects, more_rejects = self._page(job_id, "REJECT#", max_rejects, Reject)
+        rejects, more_rejects = (
+            self._page(job_id, "REJECT#", max_rejects, Reject) if max_rejects else ([], False)
+        )
         warnings, _ = (
             self._page(job_id, "WARN#", 20, RecordWarning)
-            if item.get("records_with_warnings")
+            if item.get("records_with_warnings") and max_rejects
             else ([], False)
         )
         counts = {name: int(item.get(f"c_{name}", 0)) for name in OUTCOMES}
@@ -539,6 +662,12 @@ class DynamoJobStore(AwsAdapter):
             format=item.get("format"),
             status=item["status"],
             records_read=int(item["records_read"]) if "records_read" in item else None,
+            accepted=int(item["accepted"]) if "accepted" in item else None,
+            matched=int(item.get("matched", 0)),
+            feed_mode=item.get("feed_mode"),
+            withdrawn_absent=int(item.get("withdrawn_absent", 0)),
+            report_key=item.get("report_key"),
+            rejects_key=item.get("rejects_key"),
             counts=counts,
             rejects=rejects,
             rejects_truncated=more_rejects,

@@ -1,0 +1,291 @@
+"""Finishing a feed job: full-replacement withdrawals, the report and rejects objects, the event.
+
+A job is ready to finish once reading is done and every accepted record has its outcome
+(`matched == accepted`). Finishing runs in `record_match`, driven by small `JobStep` messages
+on MatchQueue, so every step is retried and idempotent like a record batch:
+
+1. `finish`: a full-replacement provider's job moves to `withdrawing` and the first
+   `withdraw_absent` step is queued; any other job completes at once.
+2. `withdraw_absent` (one page of the provider's catalog index per step): every source record
+   of the provider that this job's file did not hold (`seen_job` is another job) is withdrawn
+   from its cluster; the last page completes the job.
+3. Completing writes `reports/<provider>/<file>.json` (counts, timings, every reject with its
+   position, source id and reason) and, when something was rejected,
+   `rejects/<provider>/<file>` (the rejected records as sent, ready to fix and resend), then
+   publishes `FeedCompleted` and marks the job completed. The event is published before the
+   status changes, so it is never lost; a consumer may see it twice and dedupes on `job_id`.
+
+A failed job (unknown provider, unreadable file) gets its report and event too.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from netzone import marc
+from netzone.feeds import FeedJob, RecordWarning, Reject, _reason_kind, now
+
+WITHDRAW_PAGE = 200  # catalog index entries examined per withdraw_absent step
+EVENT_SOURCE = "netzone.feeds"
+
+
+class JobStep(BaseModel):
+    """A control message on MatchQueue: move a feed job towards completion."""
+
+    kind: Literal["finish", "withdraw_absent"]
+    job_id: str
+    after: str | None = None  # where the previous withdraw_absent page ended
+    page: int = Field(default=0, ge=0)
+
+    @property
+    def seq(self) -> str:  # for logs and message attributes, like a record batch's seq
+        return f"{self.kind}:{self.page}"
+
+    def to_message(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+# ---------------------------------------------------------------- ports
+
+
+class FinishingLedger(Protocol):
+    def get(self, job_id: str, max_rejects: int = 100) -> FeedJob | None: ...
+    def advance(self, job_id: str, from_status: str, to_status: str, **fields: object) -> bool: ...
+    def all_rejects(self, job_id: str) -> Iterator[Reject]: ...
+    def all_warnings(self, job_id: str) -> Iterator[RecordWarning]: ...
+    def count_withdrawn_absent(self, job_id: str, page: int, withdrawn: int) -> bool: ...
+    def mark_reported(self, job_id: str, report_key: str, rejects_key: str | None) -> bool: ...
+
+
+class ProviderHoldings(Protocol):
+    def unseen(
+        self, provider: str, job_id: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        """One page of what the provider's feeds put in the catalog and `job_id` did not see:
+        (kind, id) pairs (kind "source" or "portfolio") and where the next page starts."""
+        ...
+
+
+class AbsentWithdrawer(Protocol):
+    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
+        """Withdraw one item a full-replacement file no longer holds; True when `job_id`
+        withdrew it (now or on an earlier try), False when it was gone already."""
+        ...
+
+
+class ReportStore(Protocol):
+    def put(self, key: str, body: IO[bytes], content_type: str) -> str:
+        """Store an object; returns its address (s3://bucket/key)."""
+        ...
+
+
+class EventBus(Protocol):
+    def publish(self, source: str, detail_type: str, detail: dict) -> None: ...
+
+
+class StepSink(Protocol):
+    def send(self, message: JobStep) -> None: ...
+
+
+# ---------------------------------------------------------------- object names
+
+
+def report_key(feed_key: str) -> str:
+    """`feeds/<provider>/<file>` -> `reports/<provider>/<file>.json`."""
+    return "reports/" + _under_feeds(feed_key) + ".json"
+
+
+def rejects_key(feed_key: str, fmt: str | None) -> str:
+    """`feeds/<provider>/<file>[.gz]` -> `rejects/<provider>/<file>`, with the format's
+    extension when the file name lacks it (rejects files are never compressed)."""
+    name = _under_feeds(feed_key)
+    if name.endswith(".gz"):
+        name = name[:-3]
+    extension = marc.REJECTS_LAYOUT.get(fmt or "", ("dat",))[0]
+    if posixpath.splitext(name)[1].lower() != f".{extension}":
+        name += f".{extension}"
+    return "rejects/" + name
+
+
+def _under_feeds(feed_key: str) -> str:
+    return feed_key[len("feeds/") :] if feed_key.startswith("feeds/") else feed_key
+
+
+# ---------------------------------------------------------------- the finisher
+
+
+@dataclass
+class FeedFinisher:
+    ledger: FinishingLedger
+    holdings: ProviderHoldings
+    withdrawer: AbsentWithdrawer
+    reports: ReportStore
+    events: EventBus
+    steps: StepSink
+
+    def step(self, message: JobStep) -> str:
+        """Carry out one step; returns what happened (for the log)."""
+        job = self.ledger.get(message.job_id, max_rejects=0)
+        if job is None:
+            return "unknown job"
+        if message.kind == "finish":
+            return self._finish(job)
+        return self._withdraw_page(job, message)
+
+    def _finish(self, job: FeedJob) -> str:
+        if job.status == "failed":
+            if job.report_key:
+                return "failed job already reported"
+            report, rejects = self._write_report(job, completed_at=job.completed_at or now())
+            self._publish(job, report, rejects)
+            self.ledger.mark_reported(job.job_id, _key_of(report), _key_of(rejects) if rejects else None)
+            return "failed job reported"
+        if job.status != "matching" or job.accepted is None or job.matched < job.accepted:
+            return f"not ready ({job.status}, {job.matched} of {job.accepted} matched)"
+        if job.feed_mode == "full" and job.accepted > 0:
+            if self.ledger.advance(job.job_id, "matching", "withdrawing"):
+                self.steps.send(JobStep(kind="withdraw_absent", job_id=job.job_id))
+                return "withdrawing what the file no longer holds"
+            return "already withdrawing"
+        return self._complete(job, "matching")
+
+    def _withdraw_page(self, job: FeedJob, message: JobStep) -> str:
+        if job.status != "withdrawing":
+            return f"not withdrawing ({job.status})"
+        # A record the file held but that was rejected is still the provider's: keep it.
+        kept = {r.source_id for r in self.ledger.all_rejects(job.job_id) if r.source_id}
+        items, after = self.holdings.unseen(job.provider, job.job_id, message.after, WITHDRAW_PAGE)
+        withdrawn = sum(
+            self.withdrawer.withdraw_absent(job.provider, kind, item_id, job.job_id)
+            for kind, item_id in items
+            if item_id not in kept
+        )
+        self.ledger.count_withdrawn_absent(job.job_id, message.page, withdrawn)
+        if after is not None:
+            self.steps.send(
+                JobStep(kind="withdraw_absent", job_id=job.job_id, after=after, page=message.page + 1)
+            )
+            return f"withdrew {withdrawn}; more to examine"
+        job = self.ledger.get(job.job_id, max_rejects=0) or job  # with the final absent count
+        return self._complete(job, "withdrawing")
+
+    def _complete(self, job: FeedJob, from_status: str) -> str:
+        completed_at = now()
+        job = job.model_copy(update={"status": "completed", "completed_at": completed_at})
+        report, rejects = self._write_report(job, completed_at)
+        self._publish(job, report, rejects)
+        changed = self.ledger.advance(
+            job.job_id,
+            from_status,
+            "completed",
+            completed_at=completed_at,
+            report_key=_key_of(report),
+            rejects_key=_key_of(rejects) if rejects else None,
+        )
+        return "completed" if changed else "completed elsewhere"
+
+    # -- the report and the rejects file, written in one pass over the rejects, in bounded memory
+    def _write_report(self, job: FeedJob, completed_at: str) -> tuple[str, str | None]:
+        layout = marc.REJECTS_LAYOUT.get(job.format or "", ("dat", b"", b"\n", b""))
+        _, header, separator, footer = layout
+        reasons: dict[str, int] = {}
+        held = 0
+        with (
+            tempfile.SpooledTemporaryFile(max_size=8 << 20) as report,
+            tempfile.SpooledTemporaryFile(max_size=8 << 20) as raw,
+        ):
+            head = json.dumps(_summary(job, completed_at), ensure_ascii=False, indent=1)
+            report.write(head[:-2].encode() + b',\n "rejects": [')
+            for n, reject in enumerate(self.ledger.all_rejects(job.job_id)):
+                entry = reject.model_dump(exclude_none=True)
+                if reject.raw is not None:
+                    held += 1
+                    entry["in_rejects_file"] = held  # its ordinal in the rejects file
+                    raw.write((header if held == 1 else separator) + reject.raw)
+                reasons[_reason_kind(reject.reason)] = reasons.get(_reason_kind(reject.reason), 0) + 1
+                report.write((b"," if n else b"") + b"\n  " + json.dumps(entry, ensure_ascii=False).encode())
+            warnings = [w.model_dump(exclude_none=True) for w in _first(self.ledger.all_warnings(job.job_id))]
+            report.write(b"\n ],\n")
+            tail = {"reject_reasons": reasons, "warnings": warnings}
+            report.write(json.dumps(tail, ensure_ascii=False, indent=1)[2:].encode())
+            report.seek(0)
+            report_address = self.reports.put(report_key(job.feed.key), report, "application/json")
+            rejects_address = None
+            if held:
+                raw.write(footer)
+                raw.seek(0)
+                rejects_address = self.reports.put(
+                    rejects_key(job.feed.key, job.format), raw, "application/octet-stream"
+                )
+        return report_address, rejects_address
+
+    def _publish(self, job: FeedJob, report: str, rejects: str | None) -> None:
+        detail = {
+            "job_id": job.job_id,
+            "provider": job.provider,
+            "feed": job.feed.model_dump(exclude_none=True),
+            "status": job.status,
+            "format": job.format,
+            "records_read": job.records_read,
+            "counts": job.counts,
+            "withdrawn_absent": job.withdrawn_absent,
+            "report": report,
+            "rejects": rejects,
+            "error": job.error,
+        }
+        self.events.publish(EVENT_SOURCE, "FeedCompleted", detail)
+
+
+def _key_of(address: str) -> str:
+    """s3://bucket/key -> key."""
+    return address.split("/", 3)[3] if address.startswith("s3://") else address
+
+
+def _first(warnings: Iterator[RecordWarning], limit: int = 1000) -> list[RecordWarning]:
+    found = []
+    for warning in warnings:
+        if len(found) == limit:
+            break
+        found.append(warning)
+    return found
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    parse = datetime.fromisoformat
+    return round((parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds(), 3)
+
+
+def _summary(job: FeedJob, completed_at: str) -> dict:
+    counted = sum(job.counts.values())
+    return {
+        "job_id": job.job_id,
+        "provider": job.provider,
+        "feed": job.feed.model_dump(exclude_none=True),
+        "status": job.status,
+        "format": job.format,
+        "feed_mode": job.feed_mode,
+        "error": job.error,
+        "records_read": job.records_read,
+        "counts": job.counts,
+        # Every record read ends in exactly one outcome.
+        "accounted": job.records_read is not None and counted == job.records_read,
+        "withdrawn_absent": job.withdrawn_absent,
+        "records_with_warnings": job.records_with_warnings,
+        "timings": {
+            "started_at": job.started_at,
+            "read_at": job.read_at,
+            "completed_at": completed_at,
+            "reading_seconds": _seconds(job.started_at, job.read_at),
+            "total_seconds": _seconds(job.started_at, completed_at),
+        },
+    }
