@@ -1,6 +1,6 @@
 import json
 
-from demo.feeds import synthetic_records, write_iso2709
+from demo.feeds import synthetic_records, write_iso2709, write_mixed_iso2709
 from netzone import cli
 
 
@@ -34,6 +34,33 @@ def test_push_then_status_against_the_local_state(stack, tmp_path, monkeypatch, 
     assert cli.main(["feed", "status", job_id, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["status"] == "completed" and shown["counts"]["created"] == 4
+
+
+def test_report_prints_a_finished_jobs_report(stack, tmp_path, monkeypatch, capsys):
+    state = tmp_path / "local.json"
+    outputs = {"FeedBucketName": stack.bucket, "JobsTableName": stack.deployment.name_of("JobsTable")}
+    state.write_text(json.dumps({"region": "us-east-1", "outputs": outputs}))
+    monkeypatch.setenv("NETZONE_LOCAL_STATE", str(state))
+    monkeypatch.delenv("NETZONE_STACK", raising=False)
+    layout = write_mixed_iso2709(tmp_path / "mixed.mrc", valid=12, provider="harbor")
+    assert len(layout["malformed"]) >= 2
+    (job,) = stack.drop(tmp_path / "mixed.mrc", "harbor")["jobs"]
+    capsys.readouterr()
+
+    assert cli.main(["feed", "report", job["job_id"]]) == 2  # not finished yet: says so
+    assert "no report yet" in capsys.readouterr().err
+
+    stack.drain()
+    capsys.readouterr()
+    assert cli.main(["feed", "report", job["job_id"], "--max-rejects", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"job {job['job_id']}  completed  provider harbor" in out
+    assert f"records read {12 + len(layout['malformed'])}  accounted yes" in out
+    assert out.count("  reject #") == 1 and f"({len(layout['malformed']) - 1} more rejects" in out
+
+    assert cli.main(["feed", "report", job["job_id"], "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["position"] for r in report["rejects"]] == [p for p, _ in layout["malformed"]]
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys):

@@ -25,6 +25,7 @@ from pathlib import Path
 import boto3
 
 from netzone.adapters.dynamodb import DynamoJobStore
+from netzone.adapters.s3 import ReportObjects
 from netzone.feeds import PROVIDER_CODE, CheckReport, FeedJob, check, feed_key, job_id_for
 
 LOCAL_STATE = Path(".netzone") / "local.json"
@@ -150,6 +151,45 @@ def describe(job: FeedJob) -> str:
         lines.append(f"  reject #{reject.position} {reject.source_id or '-'}: {reject.reason}")
     if len(job.rejects) > 20 or job.rejects_truncated:
         lines.append("  (more rejects: use --json)")
+    if job.report_key:
+        lines.append(f"  report s3://{job.feed.bucket}/{job.report_key}: netzone feed report {job.job_id}")
+    if job.rejects_key:
+        lines.append(f"  rejected records, ready to fix and resend: s3://{job.feed.bucket}/{job.rejects_key}")
+    return "\n".join(lines)
+
+
+def fetch_report(target: Target, job: FeedJob) -> dict:
+    if not job.report_key:
+        raise CliError(
+            f"job {job.job_id} is {job.status} and has no report yet; a report is written when the job "
+            "completes or fails (netzone feed status shows its progress)"
+        )
+    body = ReportObjects(target.feed_bucket).get(job.report_key)
+    if body is None:
+        raise CliError(f"the report s3://{target.feed_bucket}/{job.report_key} is gone")
+    return json.loads(body)
+
+
+def describe_report(report: dict, max_rejects: int) -> str:
+    counts = ", ".join(f"{name} {count}" for name, count in report["counts"].items())
+    timings = report["timings"]
+    lines = [
+        f"job {report['job_id']}  {report['status']}  provider {report['provider']}  "
+        f"s3://{report['feed']['bucket']}/{report['feed']['key']}",
+        f"  format {report['format'] or '-'}  feed mode {report['feed_mode'] or '-'}  "
+        f"records read {report['records_read']}  accounted {'yes' if report['accounted'] else 'NO'}",
+        f"  {counts}",
+        f"  withdrawn because the full file no longer held them: {report['withdrawn_absent']}",
+        f"  read in {timings['reading_seconds']} s, finished in {timings['total_seconds']} s",
+    ]
+    if report.get("error"):
+        lines.append(f"  error: {report['error']}")
+    for reason, count in sorted(report["reject_reasons"].items(), key=lambda item: -item[1]):
+        lines.append(f"  {count:>6} rejected: {reason}")
+    for reject in report["rejects"][:max_rejects]:
+        lines.append(f"  reject #{reject['position']} {reject.get('source_id') or '-'}: {reject['reason']}")
+    if len(report["rejects"]) > max_rejects:
+        lines.append(f"  ({len(report['rejects']) - max_rejects} more rejects: --max-rejects N or --json)")
     return "\n".join(lines)
 
 
@@ -213,6 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     status_cmd.add_argument("job")
     status_cmd.add_argument("--json", action="store_true", help="print the job as JSON")
 
+    report_cmd = feed.add_parser(
+        "report", help="a finished job's report: counts, timings, every reject with its reason"
+    )
+    report_cmd.add_argument("job")
+    report_cmd.add_argument(
+        "--max-rejects", type=int, default=20, metavar="N", help="rejects to list (default 20)"
+    )
+    report_cmd.add_argument("--json", action="store_true", help="print the report object as stored")
+
     check_cmd = feed.add_parser(
         "check",
         help="read a feed file as ingest would, offline: counts and the first rejects",
@@ -271,6 +320,14 @@ def main(argv: list[str] | None = None) -> int:
         job = jobs.get(args.job)
         if job is None:
             raise CliError(f"no feed job {args.job!r} (a job appears once its file starts being read)")
+        if args.action == "report":
+            report = fetch_report(target, job)
+            print(
+                json.dumps(report, indent=2, ensure_ascii=False)
+                if args.json
+                else describe_report(report, args.max_rejects)
+            )
+            return 0
         print(job.model_dump_json(indent=2) if args.json else describe(job))
         return 0
     except CliError as error:
