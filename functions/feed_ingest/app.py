@@ -1,8 +1,12 @@
 """feed_ingest: S3 "object created" under feeds/<provider>/ -> record batches on MatchQueue.
 
-Thin: parse the S3 event with Powertools' model, hand each object to `netzone.feeds.ingest`,
-log and count the result. A redelivered event for the same object version does no work twice
+Thin: parse the event with Powertools' models, hand the object to `netzone.feeds.ingest`, log
+and count the result. A redelivered event for the same object version does no work twice
 (Powertools idempotency on bucket, key and ETag).
+
+Any size: a run that nears the Lambda time limit stops between records and puts its checkpoint
+(next record's position and byte offset, counters so far) on FeedContinueQueue; this function
+consumes that queue too and goes on from there, in as many invocations as the file needs.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.parser.models import S3Model
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import S3Model, SqsModel, SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from netzone import feeds
 from netzone.adapters.dynamodb import DynamoJobStore
@@ -34,19 +39,57 @@ metrics = Metrics()
 jobs = DynamoJobStore(settings.jobs_table)
 objects = FeedObjects()
 sink = SqsBatchSink(settings.match_queue_url)
+continuations = SqsBatchSink(settings.feed_continue_queue_url)
 # A short cache: a provider the central office has just registered can feed within a minute.
 providers = ProviderRegistry(DynamoNetworkStore(settings.network_table), ttl=60)
-idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
+WEEK = 7 * 24 * 3600
+idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=WEEK)
+continue_idempotency = IdempotencyConfig(
+    event_key_jmespath="[job_id, to_string(position)]", expires_after_seconds=WEEK
+)
+
+
+class ContinueRecord(SqsRecordModel):
+    body: Json[feeds.Checkpoint]  # type: ignore[assignment]
+
+
+class ContinueEvent(SqsModel):
+    Records: list[ContinueRecord]  # type: ignore[assignment]
+
+
+class Invocation:
+    """The running invocation's clock: ingest pauses when less than the margin is left."""
+
+    context: LambdaContext | None = None
+
+    @classmethod
+    def nearly_out_of_time(cls) -> bool:
+        remaining = cls.context.get_remaining_time_in_millis() if cls.context else 900_000
+        return remaining < settings.pause_margin_seconds * 1000
 
 
 @idempotent_function(data_keyword_argument="feed", persistence_store=persistence, config=idempotency)
 def ingest_feed(feed: dict) -> dict:
-    ref = feeds.FeedRef(**feed)
+    return _read(feeds.FeedRef(**feed), None)
+
+
+@idempotent_function(
+    data_keyword_argument="checkpoint",
+    # A persistence layer keeps the first config it is used with: one each.
+    persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table),
+    config=continue_idempotency,
+)
+def continue_feed(checkpoint: dict) -> dict:
+    resume = feeds.Checkpoint(**checkpoint)
+    return _read(resume.feed, resume)
+
+
+def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
     job_id = feeds.job_id_for(ref.bucket, ref.key, ref.etag)
     logger.append_keys(job_id=job_id, feed_key=ref.key)
     try:
-        stream = objects.open(ref)
+        stream = objects.open(ref, start=resume.offset if resume and resume.offset else 0)
         summary = feeds.ingest(
             stream,
             ref,
@@ -55,6 +98,8 @@ def ingest_feed(feed: dict) -> dict:
             providers=providers,
             max_records=settings.batch_max_records,
             max_bytes=settings.batch_max_bytes,
+            resume=resume,
+            should_pause=Invocation.nearly_out_of_time,
         )
     except feeds.FeedError as error:
         # The file as a whole is unusable (wrong place, unknown provider or format, gone): the
@@ -63,20 +108,25 @@ def ingest_feed(feed: dict) -> dict:
         metrics.add_metric(name="FeedsRejected", unit=MetricUnit.Count, value=1)
         sink.send(JobStep(kind="finish", job_id=job_id))
         return {"job_id": job_id, "status": "failed", "error": str(error)}
+    metrics.add_metric(name="RecordsRead", unit=MetricUnit.Count, value=summary.records_read)
+    report = {
+        "format": summary.format,
+        "records_read": summary.records_read,
+        "sent": summary.sent,
+        "rejected": summary.rejected,
+        "batches": summary.batches,
+    }
+    if summary.checkpoint is not None:
+        continuations.send(summary.checkpoint)
+        logger.info(
+            "feed paused near the time limit",
+            extra=report | {"next_position": summary.checkpoint.position + 1},
+        )
+        return {"job_id": job_id, "status": "reading", "continues_at": summary.checkpoint.position + 1}
     # Finishing is record_match's: this step finishes the job if every batch was matched already.
     sink.send(JobStep(kind="finish", job_id=job_id))
-    metrics.add_metric(name="RecordsRead", unit=MetricUnit.Count, value=summary.records_read)
     metrics.add_metric(name="RecordsRejectedOnRead", unit=MetricUnit.Count, value=summary.rejected)
-    logger.info(
-        "feed read",
-        extra={
-            "format": summary.format,
-            "records_read": summary.records_read,
-            "sent": summary.sent,
-            "rejected": summary.rejected,
-            "batches": summary.batches,
-        },
-    )
+    logger.info("feed read", extra=report)
     return {
         "job_id": job_id,
         "status": "matching",
@@ -87,11 +137,17 @@ def ingest_feed(feed: dict) -> dict:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@event_parser(model=S3Model)
-def handler(event: S3Model, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     idempotency.register_lambda_context(context)
+    continue_idempotency.register_lambda_context(context)
+    Invocation.context = context
+    records = event.get("Records") or []
+    if records and records[0].get("eventSource") == "aws:sqs":
+        continued = parse(event=event, model=ContinueEvent)
+        return {"jobs": [continue_feed(checkpoint=r.body.model_dump()) for r in continued.Records]}
+    dropped = parse(event=event, model=S3Model)
     results = []
-    for record in event.Records:
+    for record in dropped.Records:
         obj = record.s3.object
         feed = feeds.FeedRef(
             bucket=record.s3.bucket.name,

@@ -181,3 +181,48 @@ def test_the_same_object_twice_does_nothing_twice_and_a_changed_redrop_applies_o
     stack.drain()
     counts = _job(stack, changed["job_id"])["counts"]
     assert counts["unchanged"] == 7 and counts["merged"] == 1 and sum(counts.values()) == 8
+
+
+@pytest.fixture
+def quick_transactions():
+    """moto copies every table on each TransactWriteItems; filing 120 records would take minutes.
+    The local stack's patch (equivalence-tested in tests/unit) keeps this test quick."""
+    from local import moto_server
+
+    moto_server.apply()
+    yield
+    moto_server.revert()
+
+
+def test_a_run_near_the_time_limit_checkpoints_and_continues_in_new_invocations(
+    stack, tmp_path, quick_transactions
+):
+    records = list(synthetic_records(120, "harbor"))
+    write_iso2709(tmp_path / "big.mrc", records)
+    key = "feeds/harbor/big.mrc"
+    stack.register_provider("harbor")
+    stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=(tmp_path / "big.mrc").read_bytes())
+    # Plenty of time for 50 records, then less than the pause margin: each run reads ~50.
+    nearly_out = [900_000] * 50 + [30_000]
+    (job,) = stack.invoke("FeedIngestFunction", stack.s3_event(key), remaining=list(nearly_out))["jobs"]
+    assert job["status"] == "reading" and job["continues_at"] == 51
+    continue_queue = stack.deployment.resources["FeedContinueQueue"].url
+    runs = 1
+    while messages := stack.sqs.receive_message(QueueUrl=continue_queue, MaxNumberOfMessages=1).get(
+        "Messages"
+    ):
+        checkpoint = json.loads(messages[0]["Body"])
+        assert checkpoint["offset"] > 0  # plain ISO 2709: the next run reads from the byte offset
+        sqs_event = stack.sqs_event(messages)
+        sqs_event["Records"][0]["eventSourceARN"] = stack.deployment.resources["FeedContinueQueue"].arn
+        stack.invoke("FeedIngestFunction", sqs_event, remaining=list(nearly_out))
+        # A redelivered continuation does no work twice (idempotent on job and position).
+        stack.invoke("FeedIngestFunction", sqs_event, remaining=list(nearly_out))
+        stack.sqs.delete_message(QueueUrl=continue_queue, ReceiptHandle=messages[0]["ReceiptHandle"])
+        runs += 1
+    assert runs == 3
+    stack.drain()
+    shown = _job(stack, job["job_id"])
+    assert shown["status"] == "completed" and shown["records_read"] == 120
+    assert sum(shown["counts"].values()) == 120 and shown["counts"]["rejected"] == 0
+    assert len(stack.catalog_items("SRC#harbor#")) == 120

@@ -171,3 +171,61 @@ def test_batches_carry_the_providers_feed_mode(tmp_path, mode):
         max_records=5,
     )
     assert len(sink.batches) == 3 and {b.feed_mode for b in sink.batches} == {mode}
+
+
+def _pause_after(n):
+    calls = iter(range(10**9))
+    return lambda: next(calls) >= n
+
+
+def _delivered(sink):
+    return [(r.position, r.source_id) for b in sink.batches for r in b.records]
+
+
+@pytest.mark.parametrize("form", ["iso2709", "gzip", "marcxml"])
+def test_a_paused_ingest_continues_from_its_checkpoint_as_if_never_paused(tmp_path, form):
+    import gzip as gz
+
+    path = tmp_path / "feed"
+    layout = write_mixed_iso2709(path, valid=40, provider="harbor")
+    data = path.read_bytes()
+    if form == "gzip":
+        data = gz.compress(data)
+    elif form == "marcxml":
+        from demo.feeds import write_marcxml
+
+        write_marcxml(path, synthetic_records(40, "harbor"))
+        data = path.read_bytes()
+    whole_sink, whole = ListSink(), MemoryLedger()
+    feeds.ingest(
+        io.BytesIO(data), _feed(), sink=whole_sink, ledger=whole, providers=ANY_PROVIDER, max_records=7
+    )
+
+    sink, ledger = ListSink(), MemoryLedger()
+    stream, resume, runs = io.BytesIO(data), None, 0
+    while True:
+        runs += 1
+        summary = feeds.ingest(
+            stream,
+            _feed(),
+            sink=sink,
+            ledger=ledger,
+            providers=ANY_PROVIDER,
+            max_records=7,
+            resume=resume,
+            should_pause=_pause_after(9),
+        )
+        if summary.checkpoint is None:
+            break
+        resume = feeds.Checkpoint.model_validate_json(summary.checkpoint.to_message())  # via the queue
+        # Plain ISO 2709 goes on from the byte offset; gzip and XML are re-read and skipped.
+        assert (resume.offset is not None) == (form == "iso2709")
+        stream = io.BytesIO(data[resume.offset :] if resume.offset is not None else data)
+    assert runs > 3
+    assert _delivered(sink) == _delivered(whole_sink)
+    assert [b.seq for b in sink.batches] == list(range(len(sink.batches)))
+    assert ledger.finished == whole.finished  # read once, counted once: same totals
+    (job_id,) = ledger.finished
+    assert ledger.rejects.get(job_id, {}).keys() == whole.rejects.get(job_id, {}).keys()
+    if form != "marcxml":
+        assert len(ledger.rejects[job_id]) == len(layout["malformed"])

@@ -11,13 +11,14 @@ add up to the records read even when messages are delivered twice.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import hashlib
 import json
 import re
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO, Literal, Protocol
@@ -248,6 +249,27 @@ def validate(record: Record) -> str | None:
 # ---------------------------------------------------------------- ingest
 
 
+class Checkpoint(BaseModel):
+    """Where a paused ingest goes on: a run near the Lambda time limit stops between records,
+    and a new invocation continues from here (see functions/feed_ingest)."""
+
+    kind: Literal["continue"] = "continue"
+    job_id: str
+    feed: FeedRef
+    position: int = Field(ge=0)  # records read so far; the next one is position + 1
+    # Byte offset of the next record in the object when it can be read from there (plain ISO
+    # 2709 or JSON lines); None: a compressed or XML feed is re-read and the first records skipped.
+    offset: int | None = Field(default=None, ge=0)
+    seq: int = Field(ge=0)  # the next batch's number
+    records_read: int = 0
+    rejected: int = 0
+    warned: int = 0
+    sent: int = 0
+
+    def to_message(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
 @dataclass
 class IngestSummary:
     job_id: str
@@ -259,6 +281,7 @@ class IngestSummary:
     rejects: list[Reject] = field(default_factory=list)  # first ones only, for the log
     warned: int = 0  # records read with warnings
     warnings: list[RecordWarning] = field(default_factory=list)  # first ones only, for the log
+    checkpoint: Checkpoint | None = None  # set when the run paused before the end of the file
 
 
 @dataclass
@@ -338,10 +361,20 @@ def ingest(
     max_records: int = 50,
     max_bytes: int = 180_000,
     reject_flush: int = 25,
+    resume: Checkpoint | None = None,
+    should_pause: Callable[[], bool] = lambda: False,
 ) -> IngestSummary:
-    """Read one feed file and send its records to matching, in bounded memory."""
+    """Read one feed file and send its records to matching, in bounded memory.
+
+    `should_pause` is asked before each record; when it says so, what was read is sent and
+    recorded and the summary carries a checkpoint instead of finishing the job. `resume`
+    continues from a checkpoint: `stream` then starts at its byte offset, when it has one.
+    """
     job_id = job_id_for(feed.bucket, feed.key, feed.etag)
     summary = IngestSummary(job_id=job_id)
+    if resume is not None:
+        summary.records_read, summary.rejected = resume.records_read, resume.rejected
+        summary.warned, summary.sent = resume.warned, resume.sent
     try:
         provider = provider_of(feed.key)
     except FeedError as exc:
@@ -360,11 +393,15 @@ def ingest(
         ledger.fail(job_id, reason)
         raise FeedError(reason)
     try:
+        compressed, stream = marc.peek_gzip(stream)
         fmt, results = marc.read_records(stream)
     except (marc.UnknownFormat, OSError, EOFError) as exc:
         ledger.fail(job_id, str(exc))
         raise FeedError(str(exc)) from exc
     summary.format = fmt
+    seekable = not compressed and fmt in ("iso2709", "marc-json")
+    if resume is not None:
+        results = _resumed(results, resume)
     if PROVIDER_FORMATS[fmt] not in registered.formats:
         reason = (
             f"this file is {PROVIDER_FORMATS[fmt]}, but provider {provider!r} is registered for "
@@ -373,9 +410,26 @@ def ingest(
         ledger.fail(job_id, reason)
         raise FeedError(reason)
     batcher = _Batcher(job_id, provider, sink, max_records, max_bytes, feed_mode=registered.feed_mode)
+    batcher.seq = resume.seq if resume is not None else 0
     rejects: list[Reject] = []
     warned: list[RecordWarning] = []
+    read_here = 0
     for result, identifier, reject in screen(results, fmt):
+        # Pause only after some progress, so a continuation can never loop without reading.
+        if read_here and should_pause():
+            summary.checkpoint = Checkpoint(
+                job_id=job_id,
+                feed=feed,
+                position=result.position - 1,
+                offset=result.offset if seekable else None,
+                seq=0,
+                records_read=summary.records_read,
+                rejected=summary.rejected,
+                warned=summary.warned,
+                sent=summary.sent,
+            )
+            break
+        read_here += 1
         summary.records_read += 1
         if result.warnings:
             summary.warned += 1
@@ -409,10 +463,25 @@ def ingest(
     if warned:
         ledger.add_warnings(job_id, warned)
     summary.batches = batcher.seq
+    if summary.checkpoint is not None:
+        summary.checkpoint.seq = batcher.seq
+        return summary
     ledger.finish_reading(
         job_id, summary.records_read, summary.rejected, fmt, summary.warned, feed_mode=registered.feed_mode
     )
     return summary
+
+
+def _resumed(results: Iterator[marc.ReadResult], resume: Checkpoint) -> Iterator[marc.ReadResult]:
+    """The records after a checkpoint, numbered as in the whole file."""
+    if resume.offset is None:  # re-read from the start: skip what was read before
+        for result in results:
+            if result.position > resume.position:
+                yield result
+        return
+    for result in results:  # the stream starts at the checkpoint's byte offset
+        offset = None if result.offset is None else result.offset + resume.offset
+        yield dataclasses.replace(result, position=result.position + resume.position, offset=offset)
 
 
 # ---------------------------------------------------------------- check (offline)

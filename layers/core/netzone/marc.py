@@ -110,6 +110,12 @@ def _read_up_to(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
+def peek_gzip(stream: BinaryIO) -> tuple[bool, BinaryIO]:
+    """Whether a stream is gzip-compressed, and the stream with the peeked bytes put back."""
+    magic = _read_up_to(stream, 2)
+    return magic == b"\x1f\x8b", _Chained(magic, stream)  # type: ignore[return-value]
+
+
 def open_feed(stream: BinaryIO) -> tuple[FeedFormat, io.BufferedReader]:
     """Detect compression and format from the content, not the file name."""
     magic = _read_up_to(stream, 2)

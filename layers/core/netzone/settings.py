@@ -23,6 +23,9 @@ class FeedIngestSettings(_Base):
     # under SQS's 256 KiB message limit once compressed.
     batch_max_records: int = Field(default=50, ge=1, le=500)
     batch_max_bytes: int = Field(default=180_000, ge=10_000, le=240_000)
+    # A run with less time than this left checkpoints and continues in a new invocation.
+    feed_continue_queue_url: str
+    pause_margin_seconds: float = Field(default=90, ge=0, le=800)
 
 
 class RecordMatchSettings(_Base):

@@ -13,9 +13,11 @@ from netzone.feeds import FeedError, FeedRef
 class FeedObjects(AwsAdapter):
     service = "s3"
 
-    def open(self, feed: FeedRef) -> BinaryIO:
-        """The body of exactly the object version the event announced."""
+    def open(self, feed: FeedRef, start: int = 0) -> BinaryIO:
+        """The body of exactly the object version the event announced, from byte `start`."""
         request = {"Bucket": feed.bucket, "Key": feed.key}
+        if start:
+            request["Range"] = f"bytes={start}-"
         if feed.version_id:
             request["VersionId"] = feed.version_id
         else:
