@@ -295,10 +295,24 @@ def ingest(
         raise
     ledger.start(FeedJob(job_id=job_id, provider=provider, feed=feed, status="reading", started_at=now()))
     try:
-        fmt, results = marc.read_records(stream)
+        fmt, opened = marc.open_feed(stream)
+        results = marc.read_opened(fmt, opened) if fmt != "kbart" else iter(())
     except (marc.UnknownFormat, OSError, EOFError) as exc:
         ledger.fail(job_id, str(exc))
         raise FeedError(str(exc)) from exc
+    if fmt == "kbart":  # a KBART title list: its rows become electronic portfolios
+        from netzone import portfolio_feed
+
+        return portfolio_feed.ingest(
+            opened,
+            feed,
+            job_id,
+            provider,
+            sink=sink,
+            ledger=ledger,
+            max_records=max_records,
+            max_bytes=max_bytes,
+        )
     summary.format = fmt
     batcher = _Batcher(job_id, provider, sink, max_records, max_bytes)
     rejects: list[Reject] = []
