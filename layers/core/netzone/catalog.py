@@ -429,6 +429,27 @@ class Filer:
         change.keys = self._key_changes(cluster.cluster_id, add=[], remove=dropped)
         self.store.commit(change)
 
+    def withdraw_source(self, provider: str, source_id: str, job_id: str, position: int = 0) -> bool:
+        """Withdraw one source record outside a feed batch (a sweep; a withdrawn portfolio's brief
+        record): its cluster is recomputed, and becomes a tombstone when no source is left.
+
+        False when the network does not hold the record or it is withdrawn already. Position 0
+        (feed positions start at 1) keeps batch redelivery checks from mistaking it for a row.
+        """
+        key = source_key(provider, source_id)
+        for attempt in range(self.retries):
+            existing = self.store.get_sources([(provider, source_id)]).get(key)
+            if existing is None or existing.withdrawn:
+                return False
+            try:
+                self._withdraw(existing, job_id, position)
+                return True
+            except VersionConflict:
+                if attempt == self.retries - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt)
+        return False  # pragma: no cover - the loop returns or raises
+
     def recompute(self, cluster: Cluster, members: dict[str, SourceRecord]) -> None:
         """The cluster as a pure function of its member sources (a tombstone when none is left)."""
         live = {k: s for k, s in members.items() if not s.withdrawn}
