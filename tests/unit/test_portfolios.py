@@ -310,3 +310,36 @@ def test_portfolio_feed_ids_stay_within_the_limit():
     assert summary.rejected == 1
     (reject,) = ledger.rejects[summary.job_id].values()
     assert str(portfolio_feed.MAX_PORTFOLIO_ID) in reject.reason
+
+
+class _StopsAfterBriefRecords(MemoryPortfolios):
+    """A delivery that dies after the brief records were filed, before any portfolio is written."""
+
+    def save(self, item, expected, previous_cluster):
+        raise RuntimeError("Lambda timed out")
+
+
+def test_a_batch_redelivered_after_its_brief_records_were_filed_still_counts_them_created():
+    world = World()
+    _, (batch,), _ = world.ingest(_kbart_bytes(list(synthetic_kbart_rows([], 2))))
+    with pytest.raises(RuntimeError):
+        PortfolioFiler(world.catalog, _StopsAfterBriefRecords()).file_batch(batch)
+    commits = world.catalog.commits
+    assert commits == 1  # the first row's brief record
+    result = world.filer.file_batch(batch)
+    assert result.counts == {"created": 2}
+    assert world.catalog.commits == commits + 1  # the second brief record only
+    assert all(world.portfolios.for_cluster(c) for c in result.clusters)
+
+
+def test_feed_check_counts_kbart_rows_like_ingest():
+    rows = list(synthetic_kbart_rows([], 3))
+    bad = dict(rows[0], title_id="bad", access_type="X")
+    report = feeds.check(io.BytesIO(gzip.compress(_kbart_bytes([*rows, bad]))))
+    assert report.format == "kbart" and report.records_read == 4
+    assert (report.accepted, report.rejected, report.exit_status) == (3, 1, 1)
+    assert report.rejects[0].source_id == "bad" and "access_type" in report.rejects[0].reason
+    header_only = feeds.check(io.BytesIO(_kbart_bytes([])))
+    assert header_only.exit_status == 2 and "no rows" in header_only.error
+    broken = feeds.check(io.BytesIO(b"publication_title\ttitle_id\n"))
+    assert broken.exit_status == 2 and "KBART" in broken.error

@@ -389,7 +389,12 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
     """
     report = CheckReport()
     try:
-        report.format, results = marc.read_records(stream)
+        report.format, opened = marc.open_feed(stream)
+        if report.format == "kbart":  # a KBART title list: its rows, read as ingest reads them
+            from netzone import portfolio_feed
+
+            return portfolio_feed.check(opened, report, max_rejects=max_rejects, max_warnings=max_warnings)
+        results = marc.read_opened(report.format, opened)
         for result, identifier, reject in screen(results):
             report.records_read += 1
             if result.warnings:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, field_validator
 from netzone import kbart
 from netzone.feeds import (
     BatchSink,
+    CheckReport,
     FeedError,
     FeedMode,
     FeedRef,
@@ -34,6 +35,7 @@ from netzone.feeds import (
     JobLedger,
     RecordWarning,
     Reject,
+    _reason_kind,
 )
 
 FORMAT = "kbart"
@@ -205,3 +207,49 @@ def ingest(
     summary.batches = batcher.seq
     ledger.finish_reading(job_id, summary.records_read, summary.rejected, FORMAT, summary.warned)
     return summary
+
+
+def check(
+    stream: BinaryIO, report: CheckReport, *, max_rejects: int = 20, max_warnings: int = 20
+) -> CheckReport:
+    """`feeds.check` for a KBART file (already opened): every row counted as accepted or rejected."""
+    try:
+        for result in kbart.read_kbart(stream):
+            report.records_read += 1
+            identifier = kbart.source_id(result.portfolio) if result.portfolio else _title_id(result.raw)
+            if result.warnings:
+                report.records_with_warnings += 1
+                if len(report.warnings) < max_warnings:
+                    report.warnings.append(
+                        RecordWarning(
+                            position=result.position,
+                            source_id=identifier,
+                            warnings=result.warnings,
+                            offset=result.offset,
+                        )
+                    )
+            if result.error is None:
+                report.accepted += 1
+                continue
+            report.rejected += 1
+            if len(report.rejects) < max_rejects:
+                report.rejects.append(
+                    Reject(
+                        position=result.position,
+                        source_id=identifier,
+                        reason=result.error,
+                        offset=result.offset,
+                    )
+                )
+            reason = _reason_kind(result.error)
+            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+    except kbart.KbartHeaderError as exc:
+        report.error = str(exc)
+    except (OSError, EOFError, zlib.error) as exc:
+        report.error = (
+            f"the file could not be read to the end after {report.records_read} rows "
+            f"({type(exc).__name__}: {exc})"
+        )
+    if report.error is None and report.records_read == 0:
+        report.error = "no rows after the KBART header row"
+    return report

@@ -146,7 +146,8 @@ class PortfolioFiler:
             except (TypeError, ValueError) as exc:
                 portfolios[row.position] = None
                 errors[row.position] = f"the row could not be read back ({exc})"
-        holders = self._holders([p for p in portfolios.values() if p is not None])
+        members: dict[str, list[str]] = {}  # cluster id -> its sources, as read with the key items
+        holders = self._holders([p for p in portfolios.values() if p is not None], members)
         for row in batch.rows:
             portfolio = portfolios[row.position]
             for attempt in range(self.retries):
@@ -154,7 +155,9 @@ class PortfolioFiler:
                     if portfolio is None:
                         outcome, cluster_id, reason = "rejected", None, errors[row.position]
                     else:
-                        outcome, cluster_id, reason = self._file_row(batch, row, portfolio, known, holders)
+                        outcome, cluster_id, reason = self._file_row(
+                            batch, row, portfolio, known, holders, members
+                        )
                     break
                 except VersionConflict:
                     if attempt == self.retries - 1:
@@ -162,7 +165,7 @@ class PortfolioFiler:
                     time.sleep(0.01 * 2**attempt)
                     known.update(self.store.get_portfolios([(batch.provider, row.portfolio_id)]))
                     if portfolio is not None:
-                        holders.update(self._holders([portfolio]))
+                        holders.update(self._holders([portfolio], members))
             if outcome == "rejected":
                 result.rejects.append(
                     Reject(position=row.position, source_id=row.portfolio_id, reason=reason or "not filed")
@@ -172,13 +175,16 @@ class PortfolioFiler:
                 result.clusters.append(cluster_id)
         return result
 
-    def _holders(self, portfolios: list[kbart.Portfolio]) -> dict[str, list[str]]:
+    def _holders(
+        self, portfolios: list[kbart.Portfolio], members: dict[str, list[str]]
+    ) -> dict[str, list[str]]:
         """Match key -> active clusters holding it, for all the rows at once (two batch reads)."""
         keys = list(dict.fromkeys(k for p in portfolios for k in p.match_keys()))
         entries = self.catalog_store.get_keys(keys) if keys else {}
         cluster_ids = sorted({c for e in entries.values() for c in e.clusters})
         clusters = self.catalog_store.get_clusters(cluster_ids) if cluster_ids else {}
         active = {c for c, cluster in clusters.items() if cluster.status == "active"}
+        members.update({c: clusters[c].sources for c in active})
         return {k: [c for c in entries[k].clusters if c in active] if k in entries else [] for k in keys}
 
     def _file_row(
@@ -188,6 +194,7 @@ class PortfolioFiler:
         portfolio: kbart.Portfolio,
         known: dict[str, PortfolioItem],
         holders: dict[str, list[str]],
+        members: dict[str, list[str]],
     ) -> tuple[Outcome, str | None, str | None]:
         key = catalog.source_key(batch.provider, row.portfolio_id)
         existing = known.get(key)
@@ -198,8 +205,19 @@ class PortfolioFiler:
         cluster_id = choose_cluster(portfolio, holders)
         brief_source = existing.brief_source if existing else None
         outcome: Outcome = "merged"
+        own_brief = kbart.source_id(portfolio)
+        if (
+            cluster_id is not None
+            and catalog.source_key(batch.provider, own_brief) in members.get(cluster_id, [])
+            and (existing is None or existing.withdrawn or existing.cluster_id != cluster_id)
+        ):
+            # The cluster holds this row's brief record: made by this very row on a delivery that
+            # stopped before the portfolio was written? Then the row keeps that outcome.
+            brief_outcome, brief_cluster = self._brief_record(batch, row.position, own_brief, portfolio)
+            if brief_outcome in ("created", "review") and brief_cluster == cluster_id:
+                outcome, brief_source = brief_outcome, own_brief
         if cluster_id is None:
-            brief_source = kbart.source_id(portfolio)
+            brief_source = own_brief
             brief_outcome, cluster_id = self._brief_record(batch, row.position, brief_source, portfolio)
             if brief_outcome in ("created", "review"):
                 outcome = brief_outcome
@@ -207,16 +225,7 @@ class PortfolioFiler:
                 return "rejected", None, "the brief record made from the row could not be filed"
             for k in portfolio.match_keys():  # later rows of this batch find the new record
                 holders[k] = sorted(set(holders.get(k, [])) | {cluster_id})
-        elif (
-            existing is not None
-            and not existing.withdrawn
-            and existing.cluster_id == cluster_id
-            and existing.content_hash == digest
-        ):
-            if batch.feed_mode == "full" and existing.seen_job != batch.job_id:
-                self.store.mark_seen(batch.provider, row.portfolio_id, batch.job_id)
-                existing.seen_job = batch.job_id
-            return "unchanged", cluster_id, None
+            members.setdefault(cluster_id, []).append(catalog.source_key(batch.provider, brief_source))
         if (
             outcome == "merged"
             and existing is not None
@@ -224,7 +233,11 @@ class PortfolioFiler:
             and existing.cluster_id == cluster_id
             and existing.content_hash == digest
         ):
-            outcome = "unchanged"  # reached its own brief record again (a row without identifiers)
+            # Already there as it is (also a row without identifiers that found its brief record).
+            if batch.feed_mode == "full" and existing.seen_job != batch.job_id:
+                self.store.mark_seen(batch.provider, row.portfolio_id, batch.job_id)
+                existing.seen_job = batch.job_id
+            return "unchanged", cluster_id, None
         item = PortfolioItem(
             provider=batch.provider,
             source_id=row.portfolio_id,
