@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netzone import marc
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
 from netzone.adapters.portfolio_store import DynamoPortfolioStore
+from netzone.catalog import Cluster
 from netzone.problems import PROBLEM_JSON, Problem, install_problem_handlers, negotiate
 from netzone.settings import DiscoverySettings
 
@@ -33,6 +34,24 @@ MARC_JSON = "application/json"
 BIB_FORMATS = [MARCXML, MARC_JSON, "application/xml", "text/xml"]
 
 
+def _live_cluster(bib_id: str, suffix: str = "") -> Cluster | Response:
+    """The active cluster, a 301 to the cluster it was merged into, or a 404/410 problem."""
+    cluster = catalog.get_cluster(bib_id)
+    if cluster is None:
+        raise Problem(
+            404, "bib-not-found", f"no network record has id {bib_id!r}; ids are in the feed job or a search"
+        )
+    if cluster.status == "merged" and cluster.merged_into:
+        location = f"/bibs/{cluster.merged_into}{suffix}"
+        body = Problem(301, "bib-merged", f"network record {bib_id} was merged into {cluster.merged_into}")
+        return Response(301, PROBLEM_JSON, body.to_json(), {"Location": location})
+    if cluster.status == "withdrawn" or cluster.record is None:
+        raise Problem(
+            410, "bib-withdrawn", f"network record {bib_id} was withdrawn: every source record was deleted"
+        )
+    return cluster
+
+
 @app.get("/bibs/<bib_id>")
 def get_bib(bib_id: str):
     chosen = negotiate(
@@ -42,19 +61,9 @@ def get_bib(bib_id: str):
         raise Problem(
             406, "unsupported-media-type", f"ask for one of {', '.join(BIB_FORMATS[:2])} in the Accept header"
         )
-    cluster = catalog.get_cluster(bib_id)
-    if cluster is None:
-        raise Problem(
-            404, "bib-not-found", f"no network record has id {bib_id!r}; ids are in the feed job or a search"
-        )
-    if cluster.status == "merged" and cluster.merged_into:
-        location = f"/bibs/{cluster.merged_into}"
-        body = Problem(301, "bib-merged", f"network record {bib_id} was merged into {cluster.merged_into}")
-        return Response(301, PROBLEM_JSON, body.to_json(), {"Location": location})
-    if cluster.status == "withdrawn" or cluster.record is None:
-        raise Problem(
-            410, "bib-withdrawn", f"network record {bib_id} was withdrawn: every source record was deleted"
-        )
+    cluster = _live_cluster(bib_id)
+    if isinstance(cluster, Response):
+        return cluster
     headers = {"ETag": f'"{cluster.version}"', "Last-Modified-Datestamp": cluster.datestamp or ""}
     if chosen == MARC_JSON:
         return Response(200, MARC_JSON, marc.record_to_marc_json(cluster.record), headers)
@@ -63,19 +72,9 @@ def get_bib(bib_id: str):
 
 @app.get("/bibs/<bib_id>/portfolios")
 def get_bib_portfolios(bib_id: str):
-    cluster = catalog.get_cluster(bib_id)
-    if cluster is None:
-        raise Problem(
-            404, "bib-not-found", f"no network record has id {bib_id!r}; ids are in the feed job or a search"
-        )
-    if cluster.status == "merged" and cluster.merged_into:
-        location = f"/bibs/{cluster.merged_into}/portfolios"
-        body = Problem(301, "bib-merged", f"network record {bib_id} was merged into {cluster.merged_into}")
-        return Response(301, PROBLEM_JSON, body.to_json(), {"Location": location})
-    if cluster.status == "withdrawn":
-        raise Problem(
-            410, "bib-withdrawn", f"network record {bib_id} was withdrawn: every source record was deleted"
-        )
+    cluster = _live_cluster(bib_id, "/portfolios")
+    if isinstance(cluster, Response):
+        return cluster
     found = sorted(
         (p.view() for p in portfolio_store.for_cluster(bib_id)),
         key=lambda v: (
