@@ -58,7 +58,7 @@ class MemoryCatalog:
     def mark_seen(self, source, job_id):
         self.sources[source.key].seen_job = job_id
 
-    def unseen(self, provider, job_id, after, limit):
+    def unseen(self, provider, job_id, after, limit, kind="source"):
         """The catalog index by feed provider, paged by source key like the DynamoDB index."""
         keys = sorted(
             k for k, s in self.sources.items() if s.provider == provider and (after is None or k > after)
@@ -77,8 +77,11 @@ class ListSink:
         self.batches: list[RecordBatch] = []
 
     def send(self, batch: RecordBatch) -> None:
-        # Round-trip through the wire format, as SQS would.
-        self.batches.append(RecordBatch.model_validate_json(batch.to_message()))
+        # Round-trip through the wire format, as SQS would (KBART rows travel as portfolio batches).
+        from netzone.portfolio_feed import PortfolioBatch
+
+        model = PortfolioBatch if isinstance(batch, PortfolioBatch) else RecordBatch
+        self.batches.append(model.model_validate_json(batch.to_message()))  # type: ignore[arg-type]
 
 
 class MemoryProviders:
@@ -166,3 +169,40 @@ class MemoryStaffDirectory:
 
     def upsert(self, user):
         self.users[user.username] = user
+
+
+class MemoryPortfolios:
+    """PortfolioStore with the DynamoDB adapter's rules: versioned saves, links kept with them."""
+
+    def __init__(self):
+        self.items: dict[str, object] = {}
+        self.links: dict[str, dict[str, str]] = {}  # cluster id -> {portfolio key: portfolio key}
+        self.saves = 0
+        self.seen_updates = 0
+
+    def get_portfolios(self, keys):
+        return {
+            f"{p}|{s}": copy.deepcopy(self.items[f"{p}|{s}"]) for p, s in keys if f"{p}|{s}" in self.items
+        }
+
+    def save(self, item, expected, previous_cluster):
+        stored = self.items.get(item.key)
+        if not _version_holds(stored, expected is None, expected):
+            raise VersionConflict(item.key)
+        item.version = (expected or 0) + 1
+        self.items[item.key] = copy.deepcopy(item)
+        for cluster_id in {previous_cluster, item.cluster_id} - {None}:
+            self.links.get(cluster_id, {}).pop(item.key, None)
+        if not item.withdrawn:
+            self.links.setdefault(item.cluster_id, {})[item.key] = item.key
+        self.saves += 1
+
+    def mark_seen(self, provider, source_id, job_id):
+        stored = self.items.get(f"{provider}|{source_id}")
+        if stored is None:
+            raise VersionConflict(f"{provider}|{source_id}")
+        stored.seen_job = job_id
+        self.seen_updates += 1
+
+    def for_cluster(self, cluster_id):
+        return [copy.deepcopy(self.items[k]) for k in self.links.get(cluster_id, {})]

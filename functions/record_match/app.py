@@ -1,10 +1,11 @@
 """record_match: MatchQueue batches -> source records and clusters, outcomes counted on the job.
 
-Each SQS message is one batch of records from one feed, or a step that finishes a feed job
-(full-replacement withdrawals, report, rejects file, FeedCompleted: `netzone.completion`). Failures are reported per message
-(ReportBatchItemFailures): a failed batch is retried, then parked in the dead-letter queue;
-the other batches of the invocation succeed. Filing and counting are idempotent, so a
-redelivered batch changes nothing twice.
+Each SQS message is one batch from one feed: MARC records (`RecordBatch`), or KBART rows
+(`PortfolioBatch`, kind "portfolios") that become electronic portfolios; or a step that
+finishes a feed job (full-replacement withdrawals, report, rejects file, FeedCompleted:
+`netzone.completion`). Failures are reported per message (ReportBatchItemFailures): a failed
+batch is retried, then parked in the dead-letter queue; the other batches of the invocation
+succeed. Filing and counting are idempotent, so a redelivered batch changes nothing twice.
 """
 
 from __future__ import annotations
@@ -18,34 +19,42 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, Json
 
-from netzone import catalog
+from netzone import catalog, portfolios
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
 from netzone.adapters.events import EventBridgeBus
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
+from netzone.adapters.portfolio_store import DynamoPortfolioStore
 from netzone.adapters.s3 import ReportObjects
 from netzone.adapters.sqs import SqsBatchSink
-from netzone.completion import FeedFinisher, JobStep
+from netzone.completion import CatalogWithdrawer, FeedFinisher, JobStep
 from netzone.feeds import RecordBatch
+from netzone.portfolio_feed import PortfolioBatch
 from netzone.settings import RecordMatchSettings
 
 settings = RecordMatchSettings()
 logger = Logger()
 metrics = Metrics()
 catalog_store = DynamoCatalogStore(settings.catalog_table)
-filer = catalog.Filer(catalog_store, ProviderRegistry(DynamoNetworkStore(settings.network_table)))
+priorities = ProviderRegistry(DynamoNetworkStore(settings.network_table))
+filer = catalog.Filer(catalog_store, priorities)
+portfolio_filer = portfolios.PortfolioFiler(
+    catalog_store, DynamoPortfolioStore(settings.catalog_table), priorities
+)
 jobs = DynamoJobStore(settings.jobs_table)
 finisher = FeedFinisher(
     ledger=jobs,
     holdings=catalog_store,
-    withdrawer=filer,
+    withdrawer=CatalogWithdrawer(sources=filer, portfolios=portfolio_filer),
     reports=ReportObjects(settings.feed_bucket),
     events=EventBridgeBus(settings.event_bus_name),
     steps=SqsBatchSink(settings.match_queue_url),
 )
 
+Message = Annotated[RecordBatch | PortfolioBatch | JobStep, Field(discriminator="kind")]
+
 
 class MatchQueueMessage(SqsRecordModel):
-    body: Json[Annotated[RecordBatch | JobStep, Field(discriminator="kind")]]  # type: ignore[assignment]
+    body: Json[Message]  # type: ignore[assignment]
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=MatchQueueMessage)
@@ -60,19 +69,22 @@ def handle(record: MatchQueueMessage) -> dict:
     return file_batch(message)
 
 
-def file_batch(batch: RecordBatch) -> dict:
-    result = filer.file_batch(batch)
+def file_batch(batch: RecordBatch | PortfolioBatch) -> dict:
+    is_portfolios = isinstance(batch, PortfolioBatch)
+    result = portfolio_filer.file_batch(batch) if is_portfolios else filer.file_batch(batch)
     counted = jobs.record_outcomes(batch.job_id, batch.seq, dict(result.counts), result.rejects)
     # The batch that gives the last accepted record its outcome finishes the job (a cheap read
     # for the others; a redelivered last batch finishes it if a crash came in between).
     finisher.step(JobStep(kind="finish", job_id=batch.job_id))
+    noun = "Portfolios" if is_portfolios else "Records"
     for outcome, count in result.counts.items():
-        metrics.add_metric(name=f"Records{outcome.capitalize()}", unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=f"{noun}{outcome.capitalize()}", unit=MetricUnit.Count, value=count)
     logger.info(
         "batch filed",
         extra={
             "job_id": batch.job_id,
             "seq": batch.seq,
+            "kind": batch.kind,
             "counts": dict(result.counts),
             "counted_now": counted,
         },

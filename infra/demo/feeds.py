@@ -285,3 +285,121 @@ def overlapping_records(records: list[Record], provider: str, conflicts: int = 2
             for control in record.get_fields("008"):
                 control.data = f"{control.data[:7]}{year}{control.data[11:]}"
         yield record
+
+
+# ---------------------------------------------------------------- KBART title lists
+
+KBART_COLUMNS = [
+    "publication_title",
+    "print_identifier",
+    "online_identifier",
+    "date_first_issue_online",
+    "num_first_vol_online",
+    "num_first_issue_online",
+    "date_last_issue_online",
+    "num_last_vol_online",
+    "num_last_issue_online",
+    "title_url",
+    "first_author",
+    "title_id",
+    "embargo_info",
+    "coverage_depth",
+    "notes",
+    "publisher_name",
+    "publication_type",
+    "date_monograph_published_print",
+    "date_monograph_published_online",
+    "monograph_volume",
+    "monograph_edition",
+    "first_editor",
+    "parent_publication_title_id",
+    "preceding_publication_title_id",
+    "access_type",
+]
+
+
+def issn(stem7: str) -> str:
+    """An ISSN (NNNN-NNNC) with a correct check digit for a 7-digit stem."""
+    check = (11 - sum((8 - i) * int(d) for i, d in enumerate(stem7)) % 11) % 11
+    digits = stem7 + ("X" if check == 10 else str(check))
+    return f"{digits[:4]}-{digits[4:]}"
+
+
+def kbart_row(**values: str) -> str:
+    """One tab-separated KBART row: the given columns filled, every other column present and empty."""
+    unknown = set(values) - set(KBART_COLUMNS)
+    if unknown:
+        raise ValueError(f"not KBART columns: {sorted(unknown)}")
+    return "\t".join(values.get(name, "") for name in KBART_COLUMNS)
+
+
+def synthetic_kbart_rows(
+    records: list[Record], new_titles: int, provider: str = "openlink", seed: int = 1
+) -> Iterator[dict[str, str]]:
+    """KBART rows (as column -> value) for an e-book and e-journal package.
+
+    The first rows are e-book editions of `records` (print_identifier = the record's 020 $a,
+    so their portfolios attach to those records' network records); then `new_titles` rows that
+    no MARC record describes (alternately e-journals with ISSNs and e-books with new ISBNs),
+    which become brief records. Every third title is open access.
+    """
+    rng = random.Random(f"kbart:{provider}:{seed}")
+    number = 0
+    for record in records:
+        number += 1
+        year = (record["264"]["c"] if record["264"] else "2000")[:4]
+        yield {
+            "publication_title": (record["245"]["a"] or "").rstrip(" :/"),
+            "print_identifier": record["020"]["a"],
+            "online_identifier": isbn13(f"979{rng.randrange(10**9):09d}"),
+            "title_url": f"https://books.{provider}.example.org/title/{number}",
+            "first_author": (record["100"]["a"] or "").rstrip(","),
+            "title_id": f"{provider}-ebook-{number:05d}",
+            "coverage_depth": "fulltext",
+            "publication_type": "monograph",
+            "date_monograph_published_print": year,
+            "access_type": "F" if number % 3 == 0 else "P",
+        }
+    for index in range(new_titles):
+        number += 1
+        title = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+        if index % 2 == 0:
+            start = rng.randint(1990, 2015)
+            yield {
+                "publication_title": f"Journal of {title.lower()}",
+                "print_identifier": issn(f"{rng.randrange(10**7):07d}"),
+                "online_identifier": issn(f"{rng.randrange(10**7):07d}"),
+                "date_first_issue_online": str(start),
+                "num_first_vol_online": str(start - 1980),
+                "title_url": f"https://journals.{provider}.example.org/{number}",
+                "title_id": f"{provider}-journal-{number:05d}",
+                "coverage_depth": "fulltext",
+                "publisher_name": rng.choice(_PUBLISHERS)[1],
+                "publication_type": "serial",
+                "access_type": "F" if number % 3 == 0 else "P",
+            }
+        else:
+            yield {
+                "publication_title": f"{title}: {rng.choice(_TOPICS)}",
+                "online_identifier": isbn13(f"978{rng.randrange(10**9):09d}"),
+                "title_url": f"https://books.{provider}.example.org/title/{number}",
+                "first_author": f"{rng.choice(_SURNAMES)}, {rng.choice(_FORENAMES)}",
+                "title_id": f"{provider}-ebook-{number:05d}",
+                "coverage_depth": "fulltext",
+                "publisher_name": rng.choice(_PUBLISHERS)[1],
+                "publication_type": "monograph",
+                "date_monograph_published_online": str(rng.randint(2000, 2025)),
+                "access_type": "F" if number % 3 == 0 else "P",
+            }
+
+
+def write_kbart(
+    path: Path, rows: Iterator[dict[str, str]] | list[dict[str, str]], gzipped: bool = False
+) -> int:
+    """Write a KBART Phase II file (header and rows, UTF-8, LF), optionally gzip; returns the rows."""
+    import gzip
+
+    lines = ["\t".join(KBART_COLUMNS)] + [kbart_row(**row) for row in rows]
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data, mtime=0) if gzipped else data)
+    return len(lines) - 1

@@ -44,7 +44,8 @@ def sample_feeds(directory: Path) -> list[list[FeedDrop]]:
     """Generate the demo feeds; each inner list is dropped together, after the previous finished.
 
     The mixed file comes last: its records share 001s with harbor's first file (provider
-    `harbor`, numbered from 1), so it shows what a provider's corrected resend does.
+    `harbor`, numbered from 1), so it shows what a provider's corrected resend does. OpenLink's
+    KBART title list comes with it: its rows become electronic portfolios.
     """
     directory.mkdir(parents=True, exist_ok=True)
     harbor = directory / "harbor-monographs.mrc"
@@ -65,9 +66,15 @@ def sample_feeds(directory: Path) -> list[list[FeedDrop]]:
     # resends): ten merge, two are a later edition and ask a cataloger.
     natlib = directory / "natlib-overlap.mrc"
     shared = list(feeds.synthetic_records(24, "harbor", seed=1))[12:]
+    # OpenLink's e-book and e-journal package (KBART): six e-book editions of harbor's books
+    # (ones neither the mixed file nor natlib touch), whose portfolios attach to their network
+    # records, and six titles no record describes, which become brief records.
+    kbart = directory / "OpenLink_NorthConsortium_EbooksAndJournals_2026-01-15.txt"
+    harbor_books = list(feeds.synthetic_records(30, "harbor", seed=1))[24:]
     second = [
         FeedDrop("harbor", mixed, layout["valid"] + len(layout["malformed"])),
         FeedDrop("natlib", natlib, feeds.write_iso2709(natlib, feeds.overlapping_records(shared, "natlib"))),
+        FeedDrop("openlink", kbart, feeds.write_kbart(kbart, feeds.synthetic_kbart_rows(harbor_books, 6))),
     ]
     return [first, second]
 
@@ -130,6 +137,26 @@ def record_ids(deployment: Deployment, dynamodb: Any, limit: int = 3) -> list[st
     for page in pages:
         for item in page.get("Items", []):
             ids.append(item["pk"]["S"].split("#", 1)[1])
+            if len(ids) >= limit:
+                return ids
+    return ids
+
+
+def portfolio_record_ids(deployment: Deployment, dynamodb: Any, limit: int = 2) -> list[str]:
+    """A few network records with electronic portfolios (their links: pk=CLU#<id>, sk=PORT#...)."""
+    table = deployment.name_of("CatalogTable")
+    ids: list[str] = []
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression="begins_with(pk, :clu) AND begins_with(sk, :port)",
+        ExpressionAttributeValues={":clu": {"S": "CLU#"}, ":port": {"S": "PORT#"}},
+        ProjectionExpression="pk",
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            cluster_id = item["pk"]["S"].split("#", 1)[1]
+            if cluster_id not in ids:
+                ids.append(cluster_id)
             if len(ids) >= limit:
                 return ids
     return ids
@@ -199,6 +226,7 @@ class DemoReport:
     record_ids: list[str]
     titles: dict[str, str]
     samples: Path
+    portfolio_records: list[str] = field(default_factory=list)  # records with KBART portfolios
 
 
 def run_demo(
@@ -229,4 +257,5 @@ def run_demo(
         finished = wait_for_jobs(api_url, group, max(0.0, deadline - time.monotonic()), stop) and finished
     ids = record_ids(deployment, session.client("dynamodb", region_name=region))
     titles = {cluster_id: title_of(api_url, cluster_id) for cluster_id in ids}
-    return DemoReport(seeded, signed_in, drops, finished, ids, titles, samples)
+    with_portfolios = portfolio_record_ids(deployment, session.client("dynamodb", region_name=region))
+    return DemoReport(seeded, signed_in, drops, finished, ids, titles, samples, with_portfolios)

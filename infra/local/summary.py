@@ -163,6 +163,8 @@ def print_examples(stack: LocalStack, report: DemoReport | None) -> None:
     print(f"  curl -s {api}/bibs/{record}")
     print(f"  curl -s -H 'Accept: application/json' {api}/bibs/{record}")
     print(f"  curl -s {api}/feeds/jobs/{job}")
+    portfolio_record = report.portfolio_records[0] if report and report.portfolio_records else "<cluster id>"
+    print(f"  curl -s {api}/bibs/{portfolio_record}/portfolios   # e-book/e-journal portfolios from KBART")
     if bucket:
         endpoint = stack.endpoint_url
         print(f"  .venv/bin/netzone feed push {sample} --provider harbor --wait")

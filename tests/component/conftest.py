@@ -132,11 +132,13 @@ class Stack:
 
     def get(self, path: str, accept: str | None = None) -> tuple[int, dict, str]:
         name = "discovery_get_bib" if path.startswith("/bibs/") else "discovery_get_feed_job"
+        if path.startswith("/bibs/") and path.endswith("/portfolios"):
+            name = "discovery_get_bib_portfolios"
         payload = event(name)
         payload["path"] = path
         payload["requestContext"]["path"] = f"/v1{path}"
         payload["pathParameters"] = {
-            "id" if name == "discovery_get_bib" else "job_id": path.rsplit("/", 1)[1]
+            "job_id" if name == "discovery_get_feed_job" else "id": path.split("/")[2]
         }
         payload["headers"] = {"Accept": accept} if accept else {}
         payload["multiValueHeaders"] = {"Accept": [accept]} if accept else {}

@@ -105,13 +105,21 @@ def test_a_poison_message_fails_alone(stack, tmp_path):
 
 
 def test_a_file_that_is_not_marc_fails_its_job_with_the_reason(stack, tmp_path):
-    (tmp_path / "titles.txt").write_text("publication_title\tprint_identifier\nA\t1234-5678\n")
-    (job,) = stack.drop(tmp_path / "titles.txt", "harbor")["jobs"]
+    (tmp_path / "titles.csv").write_text("title,issn\nA,1234-5678\n")
+    (job,) = stack.drop(tmp_path / "titles.csv", "harbor")["jobs"]
     assert job["status"] == "failed"
     body = _job(stack, job["job_id"])
     assert body["status"] == "failed" and "MARCXML" in body["error"]
     # Nothing to match: only the step that writes the failed job's report.
     assert [json.loads(m["Body"])["kind"] for m in stack.receive()] == ["finish"]
+
+
+def test_a_kbart_file_with_an_incomplete_header_fails_its_job_naming_the_columns(stack, tmp_path):
+    (tmp_path / "titles.txt").write_text("publication_title\tprint_identifier\nA\t1234-5678\n")
+    (job,) = stack.drop(tmp_path / "titles.txt", "harbor")["jobs"]
+    body = _job(stack, job["job_id"])
+    assert body["status"] == "failed" and "KBART" in body["error"] and "access_type" in body["error"]
+    assert [json.loads(m["Body"])["kind"] for m in stack.receive()] == ["finish"]  # the report only
 
 
 def test_api_errors_are_problem_documents(stack):

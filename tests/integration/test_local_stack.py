@@ -139,3 +139,32 @@ def test_a_path_without_a_route_is_a_404_problem(netzone_stack: Stack) -> None:
         "status": 404,
         "detail": "No route GET /nowhere",
     }
+
+
+def test_a_kbart_title_list_becomes_portfolios_of_network_records(
+    netzone_stack: Stack, tmp_path: Path
+) -> None:
+    records = list(feeds.synthetic_records(4, "kbartbooks", seed=11))
+    marc_path = tmp_path / "kbartbooks.mrc"
+    feeds.write_iso2709(marc_path, records)
+    finished_job(netzone_stack, drop_feed(netzone_stack, marc_path, "kbartbooks"))
+
+    rows = list(feeds.synthetic_kbart_rows(records[:2], 2, provider="kbartco", seed=11))
+    kbart_path = tmp_path / "KbartCo_Global_Ebooks_2026-01-15.txt.gz"
+    feeds.write_kbart(kbart_path, rows, gzipped=True)
+    job = finished_job(netzone_stack, drop_feed(netzone_stack, kbart_path, "kbartco"))
+
+    assert job["format"] == "kbart" and job["records_read"] == 4
+    assert job["counts"]["merged"] == 2 and job["counts"]["created"] == 2
+    assert sum(job["counts"][name] for name in OUTCOMES) == job["records_read"]
+    dynamodb = netzone_stack.client("dynamodb")
+    for record, row in zip(records[:2], rows, strict=False):
+        source = dynamodb.get_item(
+            TableName=netzone_stack.name("CatalogTable"),
+            Key={"pk": {"S": f"SRC#kbartbooks#{record['001'].data}"}, "sk": {"S": "SRC"}},
+        )["Item"]
+        response = netzone_stack.get(f"/bibs/{source['cluster_id']['S']}/portfolios")
+        assert response.status_code == 200, response.text
+        (portfolio,) = response.json()
+        assert portfolio["provider"] == "kbartco" and portfolio["package"] == "Ebooks"
+        assert portfolio["url"] == row["title_url"]

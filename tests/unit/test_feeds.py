@@ -82,6 +82,20 @@ def test_unknown_format_fails_the_job_with_the_reason():
     ledger = MemoryLedger()
     with pytest.raises(feeds.FeedError):
         feeds.ingest(
+            io.BytesIO(b"title,isbn\nA history,9780306406157\n"),
+            _feed(),
+            sink=ListSink(),
+            ledger=ledger,
+            providers=ANY_PROVIDER,
+        )
+    (reason,) = ledger.failures.values()
+    assert "MARCXML" in reason and "KBART" in reason
+
+
+def test_a_kbart_header_that_is_incomplete_fails_the_job_naming_the_missing_columns():
+    ledger = MemoryLedger()
+    with pytest.raises(feeds.FeedError):
+        feeds.ingest(
             io.BytesIO(b"publication_title\tprint_identifier\n"),
             _feed(),
             sink=ListSink(),
@@ -89,7 +103,7 @@ def test_unknown_format_fails_the_job_with_the_reason():
             providers=ANY_PROVIDER,
         )
     (reason,) = ledger.failures.values()
-    assert "MARCXML" in reason
+    assert "KBART" in reason and "online_identifier" in reason
 
 
 def test_a_file_in_the_wrong_place_still_gets_a_failed_job():

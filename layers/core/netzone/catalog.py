@@ -428,26 +428,6 @@ class Filer:
         change.keys = self._key_changes(cluster.cluster_id, add=source.keys, remove=dropped)
         self.store.commit(change)
 
-    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
-        """Withdraw a source record a full-replacement file no longer holds; True when `job_id`
-        withdrew it (now or on an earlier try of the same step). Position 0: not in the file."""
-        if kind != "source":
-            raise ValueError(f"the catalog filer withdraws source records, not {kind}")
-        for attempt in range(self.retries):
-            existing = self.store.get_sources([(provider, item_id)]).get(source_key(provider, item_id))
-            if existing is None:
-                return False
-            if existing.withdrawn:
-                return existing.last_job == job_id and existing.last_position == 0
-            try:
-                self._withdraw(existing, job_id, 0)
-                return True
-            except VersionConflict:
-                if attempt == self.retries - 1:
-                    raise
-                time.sleep(0.01 * 2**attempt)
-        return False
-
     def _withdraw(self, existing: SourceRecord, job_id: str, position: int) -> None:
         cluster = self._cluster(existing.cluster_id)
         read_version = cluster.version
@@ -461,6 +441,32 @@ class Filer:
         dropped = [k for k in existing.keys if k not in cluster.keys]
         change.keys = self._key_changes(cluster.cluster_id, add=[], remove=dropped)
         self.store.commit(change)
+
+    def withdraw_source(self, provider: str, source_id: str, job_id: str, position: int = 0) -> bool:
+        """Withdraw one source record outside a feed batch (what a full-replacement file no longer
+        holds; a withdrawn portfolio's brief record): its cluster is recomputed, and becomes a
+        tombstone when no source is left.
+
+        True when `job_id` withdrew it, now or on an earlier try of the same step (so a retried
+        step counts it again, exactly once); False when the network does not hold the record or
+        something else withdrew it. Position 0 (feed positions start at 1) keeps batch
+        redelivery checks from mistaking it for a row.
+        """
+        key = source_key(provider, source_id)
+        for attempt in range(self.retries):
+            existing = self.store.get_sources([(provider, source_id)]).get(key)
+            if existing is None:
+                return False
+            if existing.withdrawn:
+                return existing.last_job == job_id and existing.last_position == position
+            try:
+                self._withdraw(existing, job_id, position)
+                return True
+            except VersionConflict:
+                if attempt == self.retries - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt)
+        return False  # pragma: no cover - the loop returns or raises
 
     def recompute(self, cluster: Cluster, members: dict[str, SourceRecord]) -> None:
         """The cluster as a pure function of its member sources (a tombstone when none is left)."""

@@ -7,8 +7,8 @@ on MatchQueue, so every step is retried and idempotent like a record batch:
 1. `finish`: a full-replacement provider's job moves to `withdrawing` and the first
    `withdraw_absent` step is queued; any other job completes at once.
 2. `withdraw_absent` (one page of the provider's catalog index per step): every source record
-   of the provider that this job's file did not hold (`seen_job` is another job) is withdrawn
-   from its cluster; the last page completes the job.
+   (MARC file) or portfolio (KBART file) of the provider that this job's file did not hold
+   (`seen_job` is another job) is withdrawn; the last page completes the job.
 3. Completing writes `reports/<provider>/<file>.json` (counts, timings, every reject with its
    position, source id and reason) and, when something was rejected,
    `rejects/<provider>/<file>` (the rejected records as sent, ready to fix and resend), then
@@ -30,9 +30,15 @@ from typing import IO, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from netzone import marc
+from netzone import kbart, marc
 from netzone.feeds import FeedJob, RecordWarning, Reject, _reason_kind, now
 
+# How a rejects file holds records of each feed format: extension, header, separator, footer.
+# KBART rows go under the Phase II header: a KBART rejects file is itself a KBART file.
+REJECTS_LAYOUT = {
+    **marc.REJECTS_LAYOUT,
+    "kbart": ("txt", "\t".join(kbart.COLUMNS).encode() + b"\n", b"\n", b"\n"),
+}
 WITHDRAW_PAGE = 200  # catalog index entries examined per withdraw_absent step
 EVENT_SOURCE = "netzone.feeds"
 
@@ -67,10 +73,11 @@ class FinishingLedger(Protocol):
 
 class ProviderHoldings(Protocol):
     def unseen(
-        self, provider: str, job_id: str, after: str | None, limit: int
+        self, provider: str, job_id: str, after: str | None, limit: int, kind: str = "source"
     ) -> tuple[list[tuple[str, str]], str | None]:
         """One page of what the provider's feeds put in the catalog and `job_id` did not see:
-        (kind, id) pairs (kind "source" or "portfolio") and where the next page starts."""
+        (kind, id) pairs of one kind ("source" records from MARC files, or "portfolio"s from
+        KBART files) and where the next page starts."""
         ...
 
 
@@ -79,6 +86,28 @@ class AbsentWithdrawer(Protocol):
         """Withdraw one item a full-replacement file no longer holds; True when `job_id`
         withdrew it (now or on an earlier try), False when it was gone already."""
         ...
+
+
+class SourceWithdrawer(Protocol):
+    def withdraw_source(self, provider: str, source_id: str, job_id: str, position: int = 0) -> bool: ...
+
+
+class PortfolioWithdrawer(Protocol):
+    def withdraw(self, provider: str, source_id: str, job_id: str) -> bool: ...
+
+
+@dataclass
+class CatalogWithdrawer:
+    """An AbsentWithdrawer over the catalog: source records through the filer, portfolios
+    through the portfolio filer."""
+
+    sources: SourceWithdrawer
+    portfolios: PortfolioWithdrawer
+
+    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
+        if kind == "portfolio":
+            return self.portfolios.withdraw(provider, item_id, job_id)
+        return self.sources.withdraw_source(provider, item_id, job_id)
 
 
 class ReportStore(Protocol):
@@ -109,7 +138,7 @@ def rejects_key(feed_key: str, fmt: str | None) -> str:
     name = _under_feeds(feed_key)
     if name.endswith(".gz"):
         name = name[:-3]
-    extension = marc.REJECTS_LAYOUT.get(fmt or "", ("dat",))[0]
+    extension = REJECTS_LAYOUT.get(fmt or "", ("dat",))[0]
     if posixpath.splitext(name)[1].lower() != f".{extension}":
         name += f".{extension}"
     return "rejects/" + name
@@ -162,7 +191,10 @@ class FeedFinisher:
             return f"not withdrawing ({job.status})"
         # A record the file held but that was rejected is still the provider's: keep it.
         kept = {r.source_id for r in self.ledger.all_rejects(job.job_id) if r.source_id}
-        items, after = self.holdings.unseen(job.provider, job.job_id, message.after, WITHDRAW_PAGE)
+        # A MARC file replaces the provider's source records, a KBART file its portfolios (the
+        # brief records made from KBART rows go with their last portfolio).
+        kind = "portfolio" if job.format == "kbart" else "source"
+        items, after = self.holdings.unseen(job.provider, job.job_id, message.after, WITHDRAW_PAGE, kind)
         withdrawn = sum(
             self.withdrawer.withdraw_absent(job.provider, kind, item_id, job.job_id)
             for kind, item_id in items
@@ -194,7 +226,7 @@ class FeedFinisher:
 
     # -- the report and the rejects file, written in one pass over the rejects, in bounded memory
     def _write_report(self, job: FeedJob, completed_at: str) -> tuple[str, str | None]:
-        layout = marc.REJECTS_LAYOUT.get(job.format or "", ("dat", b"", b"\n", b""))
+        layout = REJECTS_LAYOUT.get(job.format or "", ("dat", b"", b"\n", b""))
         _, header, separator, footer = layout
         reasons: dict[str, int] = {}
         held = 0

@@ -394,14 +394,11 @@ def ingest(
         raise FeedError(reason)
     try:
         compressed, stream = marc.peek_gzip(stream)
-        fmt, results = marc.read_records(stream)
+        fmt, opened = marc.open_feed(stream)
     except (marc.UnknownFormat, OSError, EOFError) as exc:
         ledger.fail(job_id, str(exc))
         raise FeedError(str(exc)) from exc
     summary.format = fmt
-    seekable = not compressed and fmt in ("iso2709", "marc-json")
-    if resume is not None:
-        results = _resumed(results, resume)
     if PROVIDER_FORMATS[fmt] not in registered.formats:
         reason = (
             f"this file is {PROVIDER_FORMATS[fmt]}, but provider {provider!r} is registered for "
@@ -409,6 +406,24 @@ def ingest(
         )
         ledger.fail(job_id, reason)
         raise FeedError(reason)
+    if fmt == "kbart":  # a KBART title list: its rows become electronic portfolios
+        from netzone import portfolio_feed
+
+        return portfolio_feed.ingest(
+            opened,
+            feed,
+            job_id,
+            provider,
+            sink=sink,
+            ledger=ledger,
+            feed_mode=registered.feed_mode,
+            max_records=max_records,
+            max_bytes=max_bytes,
+        )
+    results = marc.read_opened(fmt, opened)
+    seekable = not compressed and fmt in ("iso2709", "marc-json")
+    if resume is not None:
+        results = _resumed(results, resume)
     batcher = _Batcher(job_id, provider, sink, max_records, max_bytes, feed_mode=registered.feed_mode)
     batcher.seq = resume.seq if resume is not None else 0
     rejects: list[Reject] = []
@@ -518,7 +533,12 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
     """
     report = CheckReport()
     try:
-        report.format, results = marc.read_records(stream)
+        report.format, opened = marc.open_feed(stream)
+        if report.format == "kbart":  # a KBART title list: its rows, read as ingest reads them
+            from netzone import portfolio_feed
+
+            return portfolio_feed.check(opened, report, max_rejects=max_rejects, max_warnings=max_warnings)
+        results = marc.read_opened(report.format, opened)
         for result, identifier, reject in screen(results, report.format):
             report.records_read += 1
             if result.warnings:

@@ -161,6 +161,17 @@ class Portfolio:
         """Plain JSON-friendly data, empty values left out (for storage beside the cluster)."""
         return {k: v for k, v in asdict(self).items() if v not in (None, "", (), [], {}, False)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Portfolio:
+        """The portfolio `to_dict` gave (also after a JSON round trip: lists for tuples)."""
+        fields = dict(data)
+        identifiers = tuple(Identifier(**i) for i in fields.pop("identifiers", ()))
+        coverage = tuple(
+            Coverage(**(dict(c) | {"embargo": tuple(Embargo(**e) for e in c.get("embargo") or ())}))
+            for c in fields.pop("coverage", ())
+        )
+        return cls(identifiers=identifiers, coverage=coverage, **fields)
+
 
 @dataclass(frozen=True, slots=True)
 class KbartResult:

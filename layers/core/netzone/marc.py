@@ -48,7 +48,8 @@ from pymarc import JSONReader, Record, XMLWriter
 from pymarc.marc8 import marc8_to_unicode
 from pymarc.marcxml import XmlHandler, record_to_xml
 
-FeedFormat = Literal["iso2709", "marcxml", "marc-json"]
+FeedFormat = Literal["iso2709", "marcxml", "marc-json", "kbart"]
+MarcFormat = Literal["iso2709", "marcxml", "marc-json"]
 
 RECORD_TERMINATOR = b"\x1d"
 # ISO 2709 caps a record at 99,999 bytes; anything longer without a terminator is garbage.
@@ -59,7 +60,7 @@ HEAD = 1 << 16
 
 
 class UnknownFormat(ValueError):
-    """The file is not MARC21, MARCXML or MARC-in-JSON."""
+    """The file is not MARC21, MARCXML, MARC-in-JSON or a KBART title list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +129,20 @@ def open_feed(stream: BinaryIO) -> tuple[FeedFormat, io.BufferedReader]:
     return detect_format(head), buffered
 
 
+def is_kbart(head: bytes) -> bool:
+    """A KBART title list: its first line is a header row that starts with publication_title.
+
+    Only the start decides: `netzone.kbart` checks the whole header (25 columns, tabs, order)
+    and says what is wrong with it, which helps a provider more than "unknown format".
+    """
+    first = head.lstrip(b"\xef\xbb\xbf \r\n").split(b"\n", 1)[0]
+    return first.lstrip(b'"').lower().startswith(b"publication_title")
+
+
 def detect_format(head: bytes) -> FeedFormat:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if is_kbart(head):
+        return "kbart"
     if text[:1] == b"<":
         return "marcxml"
     if text[:1] in (b"{", b"["):
@@ -144,16 +157,27 @@ def detect_format(head: bytes) -> FeedFormat:
     if text[:5].isdigit() and (b"\x1e" in text or b"\x1d" in text):
         return "iso2709"
     raise UnknownFormat(
-        "not MARC21 (ISO 2709), MARCXML or MARC-in-JSON: the file starts with "
-        f"{text[:16]!r}; send one of those formats, plain or gzip"
+        "not MARC21 (ISO 2709), MARCXML, MARC-in-JSON or a KBART title list (tab-separated, "
+        f"header row starting publication_title): the file starts with {text[:16]!r}; send one "
+        "of those formats, plain or gzip"
     )
 
 
-def read_records(stream: BinaryIO) -> tuple[FeedFormat, Iterator[ReadResult]]:
+def read_records(stream: BinaryIO) -> tuple[MarcFormat, Iterator[ReadResult]]:
     """Open a feed and return its format and a lazy iterator over its records."""
     fmt, buffered = open_feed(stream)
+    return fmt, read_opened(fmt, buffered)  # type: ignore[return-value]
+
+
+def read_opened(fmt: FeedFormat, buffered: BinaryIO) -> Iterator[ReadResult]:
+    """The records of a feed `open_feed` opened; a KBART title list has rows, not records."""
+    if fmt == "kbart":
+        raise UnknownFormat(
+            "a KBART title list, not MARC records: its rows become electronic portfolios "
+            "(netzone.portfolio_feed), they are not read as MARC"
+        )
     readers = {"iso2709": _read_iso2709, "marcxml": _read_marcxml, "marc-json": _read_marc_json}
-    return fmt, readers[fmt](buffered)
+    return readers[fmt](buffered)
 
 
 # ---------------------------------------------------------------- ISO 2709

@@ -221,28 +221,28 @@ class DynamoCatalogStore(AwsAdapter):
             ExpressionAttributeValues=to_item({":job": job_id}),
         )
 
+    INDEX_PREFIX = {"source": "SRC#", "portfolio": "PORT#"}
+
     def unseen(
-        self, provider: str, job_id: str, after: str | None, limit: int
+        self, provider: str, job_id: str, after: str | None, limit: int, kind: str = "source"
     ) -> tuple[list[tuple[str, str]], str | None]:
-        """One page of the provider's source records and portfolios that `job_id` did not see,
+        """One page of the provider's source records (or portfolios) that `job_id` did not see,
         from the sparse index ByFeedProvider (a Query on the provider: it is a listing)."""
+        prefix = self.INDEX_PREFIX[kind] + provider + "#"
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "ByFeedProvider",
-            "KeyConditionExpression": "feed_provider = :provider",
+            "KeyConditionExpression": "feed_provider = :provider AND begins_with(pk, :prefix)",
             "FilterExpression": "attribute_not_exists(seen_job) OR seen_job <> :job",
-            "ExpressionAttributeValues": to_item({":provider": provider, ":job": job_id}),
+            "ExpressionAttributeValues": to_item({":provider": provider, ":job": job_id, ":prefix": prefix}),
             "Limit": limit,
         }
         if after:
             request["ExclusiveStartKey"] = to_item(json.loads(after))
         response = self.client.query(**request)
-        kinds = {"SRC": "source", "PORT": "portfolio"}
-        found = []
-        for item in map(from_item, response.get("Items", [])):
-            prefix, _, rest = item["pk"].partition("#")
-            if prefix in kinds:
-                found.append((kinds[prefix], rest.removeprefix(f"{provider}#")))
+        found = [
+            (kind, item["pk"].removeprefix(prefix)) for item in map(from_item, response.get("Items", []))
+        ]
         last = response.get("LastEvaluatedKey")
         return found, (json.dumps(from_item(last), sort_keys=True) if last else None)
 

@@ -1,0 +1,258 @@
+"""KBART feeds: from a provider's title list to portfolio batches on MatchQueue. Pure, no AWS.
+
+`netzone.feeds.ingest` hands a feed here once `netzone.marc.open_feed` has recognised a KBART
+header (plain or gzip). The rows are read one at a time (`netzone.kbart.read_kbart`), in
+bounded memory; each row is either rejected here, with its position, title_id and reason, on
+the job ledger, or sent in a `PortfolioBatch` to `record_match`, which files it as an
+electronic portfolio (`netzone.portfolios`) and counts its outcome on the job. So, as for MARC
+feeds, rows read = rejected on reading + outcomes counted by record_match.
+
+A portfolio is identified by its provider and a portfolio id: the package, the title
+(`kbart.source_id`: title_id, else derived from the identifiers) and the start of its coverage.
+The same title may be in several packages of one provider, and KBART gives a title with a gap
+in coverage of a year or more one row per range: each is a portfolio of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from netzone import kbart
+from netzone.feeds import (
+    BatchSink,
+    CheckReport,
+    FeedError,
+    FeedMode,
+    FeedRef,
+    IngestSummary,
+    JobLedger,
+    RecordWarning,
+    Reject,
+    _reason_kind,
+)
+
+FORMAT = "kbart"
+MAX_PORTFOLIO_ID = 400
+_TITLE_ID_COLUMN = kbart.COLUMNS.index("title_id")
+
+
+def portfolio_id(portfolio: kbart.Portfolio) -> str:
+    """The portfolio's id within its provider: `<package>|<title source id>|<coverage start>`."""
+    start = portfolio.coverage[0].start_date if portfolio.coverage else None
+    return f"{portfolio.package or ''}|{kbart.source_id(portfolio)}|{start or ''}"
+
+
+class PortfolioRow(BaseModel):
+    position: int  # the row's 1-based position in the file (header not counted)
+    portfolio_id: str
+    portfolio: dict  # kbart.Portfolio.to_dict()
+
+    def to_portfolio(self) -> kbart.Portfolio:
+        return kbart.Portfolio.from_dict(self.portfolio)
+
+
+class PortfolioBatch(BaseModel):
+    """One SQS message: a run of KBART rows from one feed, in file order (kind "portfolios")."""
+
+    kind: Literal["portfolios"] = "portfolios"
+    job_id: str
+    provider: str
+    seq: int = Field(ge=0)
+    rows: list[PortfolioRow]
+    # Full replacement: every row marks its portfolio as seen by this job (seen_job), so that
+    # what the file no longer holds can be withdrawn once the job is done.
+    feed_mode: FeedMode = "incremental"
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _unpack(cls, value: object) -> object:
+        if isinstance(value, str):  # compressed on the wire: base64(zlib(JSON list))
+            return json.loads(zlib.decompress(base64.b64decode(value)))
+        return value
+
+    def to_message(self) -> str:
+        rows = json.dumps([r.model_dump() for r in self.rows], ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "job_id": self.job_id,
+                "provider": self.provider,
+                "seq": self.seq,
+                "feed_mode": self.feed_mode,
+                "rows": base64.b64encode(zlib.compress(rows.encode(), 6)).decode(),
+            }
+        )
+
+
+@dataclass
+class _Batcher:
+    job_id: str
+    provider: str
+    feed_mode: FeedMode
+    sink: BatchSink
+    max_rows: int
+    max_bytes: int
+    seq: int = 0
+    pending: list[PortfolioRow] = field(default_factory=list)
+    pending_bytes: int = 0
+
+    def add(self, row: PortfolioRow, size: int) -> None:
+        if self.pending and (
+            len(self.pending) >= self.max_rows or self.pending_bytes + size > self.max_bytes
+        ):
+            self.flush()
+        self.pending.append(row)
+        self.pending_bytes += size
+
+    def flush(self) -> None:
+        if self.pending:
+            batch = PortfolioBatch(
+                job_id=self.job_id,
+                provider=self.provider,
+                seq=self.seq,
+                rows=self.pending,
+                feed_mode=self.feed_mode,
+            )
+            self.sink.send(batch)  # type: ignore[arg-type]  # the sink sends anything with to_message()
+            self.seq += 1
+            self.pending, self.pending_bytes = [], 0
+
+
+def _title_id(raw: bytes) -> str | None:
+    """title_id of a rejected row, when the row has that column and it reads as text."""
+    cells = raw.decode("utf-8", errors="replace").split("\t")
+    value = cells[_TITLE_ID_COLUMN].strip().strip('"').strip() if len(cells) > _TITLE_ID_COLUMN else ""
+    return value[:200] if value and value.isprintable() else None
+
+
+def ingest(
+    stream: BinaryIO,
+    feed: FeedRef,
+    job_id: str,
+    provider: str,
+    *,
+    sink: BatchSink,
+    ledger: JobLedger,
+    feed_mode: FeedMode = "incremental",
+    max_records: int = 50,
+    max_bytes: int = 180_000,
+    reject_flush: int = 25,
+) -> IngestSummary:
+    """Read a KBART file (already opened, gzip undone) into portfolio batches; the job is started.
+
+    The package is the file name's (`kbart.package_from_filename`) unless a row names its own
+    in a KBART Automation `package_name` column.
+    """
+    summary = IngestSummary(job_id=job_id, format=FORMAT)
+    package = kbart.package_from_filename(feed.key).package
+    try:
+        results = kbart.read_kbart(stream, provider=provider, package=package)
+    except (kbart.KbartHeaderError, OSError, EOFError) as exc:
+        ledger.fail(job_id, str(exc))
+        raise FeedError(str(exc)) from exc
+    batcher = _Batcher(job_id, provider, feed_mode, sink, max_records, max_bytes)
+    rejects: list[Reject] = []
+    warned: list[RecordWarning] = []
+    for result in results:
+        summary.records_read += 1
+        portfolio = result.portfolio
+        if portfolio is not None and portfolio.extra.get("package_name"):
+            portfolio = dataclasses.replace(portfolio, package=portfolio.extra["package_name"])
+        identifier = portfolio_id(portfolio) if portfolio is not None else _title_id(result.raw)
+        if result.warnings:
+            summary.warned += 1
+            note = RecordWarning(
+                position=result.position, source_id=identifier, warnings=result.warnings, offset=result.offset
+            )
+            if len(summary.warnings) < 10:
+                summary.warnings.append(note)
+            warned.append(note)
+            if len(warned) >= reject_flush:
+                ledger.add_warnings(job_id, warned)
+                warned = []
+        error = result.error
+        if portfolio is not None and len(identifier or "") > MAX_PORTFOLIO_ID:
+            error = f"package and title_id together are longer than {MAX_PORTFOLIO_ID} characters"
+        if portfolio is None or error:
+            reject = Reject(
+                position=result.position,
+                source_id=identifier,
+                reason=error or "unreadable",
+                offset=result.offset,
+                raw=result.raw or None,  # the row as sent, for the rejects file
+            )
+            summary.rejected += 1
+            rejects.append(reject)
+            if len(summary.rejects) < 10:
+                summary.rejects.append(reject)
+            if len(rejects) >= reject_flush:
+                ledger.add_rejects(job_id, rejects)
+                rejects = []
+            continue
+        data = portfolio.to_dict()
+        row = PortfolioRow(position=result.position, portfolio_id=identifier or "", portfolio=data)
+        batcher.add(row, len(json.dumps(data, ensure_ascii=False)) // 3)
+        summary.sent += 1
+    batcher.flush()
+    if rejects:
+        ledger.add_rejects(job_id, rejects)
+    if warned:
+        ledger.add_warnings(job_id, warned)
+    summary.batches = batcher.seq
+    ledger.finish_reading(
+        job_id, summary.records_read, summary.rejected, FORMAT, summary.warned, feed_mode=feed_mode
+    )
+    return summary
+
+
+def check(
+    stream: BinaryIO, report: CheckReport, *, max_rejects: int = 20, max_warnings: int = 20
+) -> CheckReport:
+    """`feeds.check` for a KBART file (already opened): every row counted as accepted or rejected."""
+    try:
+        for result in kbart.read_kbart(stream):
+            report.records_read += 1
+            identifier = kbart.source_id(result.portfolio) if result.portfolio else _title_id(result.raw)
+            if result.warnings:
+                report.records_with_warnings += 1
+                if len(report.warnings) < max_warnings:
+                    report.warnings.append(
+                        RecordWarning(
+                            position=result.position,
+                            source_id=identifier,
+                            warnings=result.warnings,
+                            offset=result.offset,
+                        )
+                    )
+            if result.error is None:
+                report.accepted += 1
+                continue
+            report.rejected += 1
+            if len(report.rejects) < max_rejects:
+                report.rejects.append(
+                    Reject(
+                        position=result.position,
+                        source_id=identifier,
+                        reason=result.error,
+                        offset=result.offset,
+                    )
+                )
+            reason = _reason_kind(result.error)
+            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+    except kbart.KbartHeaderError as exc:
+        report.error = str(exc)
+    except (OSError, EOFError, zlib.error) as exc:
+        report.error = (
+            f"the file could not be read to the end after {report.records_read} rows "
+            f"({type(exc).__name__}: {exc})"
+        )
+    if report.error is None and report.records_read == 0:
+        report.error = "no rows after the KBART header row"
+    return report
