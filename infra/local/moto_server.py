@@ -22,6 +22,7 @@ from typing import Any
 
 _state = threading.local()
 _originals: dict[str, Any] = {}
+_server_originals: dict[str, Any] = {}
 
 
 def _table_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
@@ -54,7 +55,11 @@ class _Backup:
                 current = table.get_item(hash_key, range_key)
             except Exception:  # noqa: S112 - malformed requests fail in moto's own code, as before
                 continue
-            self.items.append((table, hash_key, range_key, copy.deepcopy(current)))
+            # Put, Delete and ConditionCheck replace or drop the stored item, never change it;
+            # only Update changes it in place, so only then is a copy needed.
+            self.items.append(
+                (table, hash_key, range_key, copy.deepcopy(current) if op_type == "Update" else current)
+            )
             if table.stream_shard is not None and id(table) not in self.streams:
                 self.streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
 
@@ -114,8 +119,101 @@ def revert() -> None:
         Table.__deepcopy__ = deepcopy  # type: ignore[attr-defined]
 
 
+def apply_server() -> None:
+    """Per-request overheads of the moto_server process that do not change any answer.
+
+    - `moto.backends.list_of_moto_modules()` lists moto's package directory (a listdir and a
+      stat per service, about 150) on every request to route it by its Host header; the
+      directory does not change while the server runs, so the list is read once.
+    - werkzeug logs one line per request to moto.log; requests are not logged (warnings and
+      errors still are).
+    """
+    import logging
+
+    from moto import backends
+
+    if not getattr(backends.list_of_moto_modules, "netzone_cached", False):
+        modules = tuple(backends.list_of_moto_modules())
+
+        def list_of_moto_modules() -> tuple[str, ...]:
+            return modules
+
+        list_of_moto_modules.netzone_cached = True  # type: ignore[attr-defined]
+        backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    _cache_condition_expressions()
+
+
+def _cache_condition_expressions(size: int = 4096) -> None:
+    """Parse each DynamoDB condition expression once, not twice per item and per request.
+
+    moto lexes and parses a ConditionExpression on every use: a transaction of n conditional
+    puts parses 3n times. The parse depends only on the expression, its names and its values,
+    and the tree it gives is only read when evaluated, so trees are cached by those three
+    (a bounded cache; errors are not cached and raise as before). The names and values the
+    parser found, which moto's request validation reads, are restored on every hit.
+    """
+    import json
+    from collections import OrderedDict
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    if getattr(ConditionExpressionParser.parse, "netzone_cached", False):
+        return
+    original = ConditionExpressionParser.parse
+    _server_originals["parse"] = original
+    cache: OrderedDict[str, tuple[Any, list[str], list[str]]] = OrderedDict()
+    lock = threading.Lock()
+
+    def parse(self: Any) -> Any:
+        try:
+            key = json.dumps(
+                [
+                    self.condition_expression,
+                    self.expression_attribute_names,
+                    self.expression_attribute_values,
+                ],
+                sort_keys=True,
+            )
+        except (TypeError, ValueError):  # not JSON (bytes in a value): parse as moto does
+            return original(self)
+        with lock:
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+        if hit is None:
+            names_before, values_before = len(self.expr_attr_names_found), len(self.expr_attr_values_found)
+            op = original(self)
+            hit = (
+                op,
+                self.expr_attr_names_found[names_before:],
+                self.expr_attr_values_found[values_before:],
+            )
+            with lock:
+                cache[key] = hit
+                while len(cache) > size:
+                    cache.popitem(last=False)
+            return op
+        op, names, values = hit
+        self.expr_attr_names_found.extend(names)
+        self.expr_attr_values_found.extend(values)
+        return op
+
+    parse.netzone_cached = True  # type: ignore[attr-defined]
+    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
+
+
+def revert_server() -> None:
+    """Undo the condition-expression cache of `apply_server` (for tests that patch in-process)."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    if "parse" in _server_originals:
+        ConditionExpressionParser.parse = _server_originals.pop("parse")  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     apply()
+    apply_server()
     from moto.server import main as moto_main
 
     moto_main(argv)

@@ -246,6 +246,15 @@ class SqsPoller(Poller):
                 self.stopping.wait(min(remaining, 0.1))
             messages += more
         records = [sqs_record(message, self.queue_arn, self.region) for message in messages]
+        receives = [int(record["attributes"].get("ApproximateReceiveCount", 1)) for record in records]
+        if max(receives) > 1:
+            log.info(
+                "%s: redelivering %d of %d messages (ApproximateReceiveCount up to %d)",
+                self.label,
+                sum(count > 1 for count in receives),
+                len(records),
+                max(receives),
+            )
         filtered_out = [record for record in records if not passes(self.filters, sqs_view(record))]
         records = [record for record in records if passes(self.filters, sqs_view(record))]
         self._delete_messages(filtered_out)

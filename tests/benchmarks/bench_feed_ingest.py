@@ -3,9 +3,18 @@
 Prints, for synthetic MARC21 feeds of growing size:
   - in-process `feeds.ingest` (read, validate, batch, serialize; the sink discards): records/s
     and the peak of Python allocations (tracemalloc) - flat when the feed is streamed;
-  - the local stack (`python -m local.run --no-demo` on free ports): a 10,000-record file
-    pushed through S3, the job's counts, wall time to completion, and the ingest worker's peak
-    RSS (VmHWM) - skipped with `--no-stack`.
+  - the local stack (`python -m local.run --no-demo` on free ports, a fresh stack per size):
+    a feed pushed through S3; feed_ingest's read rate (records_read over read_at - started_at)
+    and the end-to-end rate to `completed`, the job's counts and whether every record read is
+    accounted for (sum of the counts == records_read), the feed_ingest worker's peak RSS (VmHWM)
+    and the moto server's RSS; with several sizes, the ratio of the largest to the smallest
+    VmHWM (flat means the feed is streamed) - skipped with `--no-stack`.
+
+Sizes: `--stack-sizes 10000` by default (about 2 minutes); `--large` adds a 200,000-record
+feed, which takes about 40 minutes on 2 cores (the local stack files about 90 records/s):
+
+    PYTHONPATH=infra:layers/core:functions:. nice -n 19 .venv/bin/python \
+        tests/benchmarks/bench_feed_ingest.py --no-in-process --large --timeout 4000
 
 Figures, not assertions: tests assert behaviour, this prints what it measured.
 """
@@ -94,7 +103,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def on_local_stack(size: int, folder: Path, timeout: float) -> None:
+def on_local_stack(size: int, folder: Path, timeout: float) -> dict:
+    """One fresh local stack, one feed of `size` records; prints and returns the figures."""
     import boto3
     import requests
 
@@ -157,19 +167,54 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> None:
         elapsed = time.monotonic() - started
         worker_pid = state.get("workers", {}).get("FeedIngestFunction")
         peak = _vm_hwm(worker_pid) if worker_pid else None
+        moto_rss = _status_kb(state.get("moto_pid"), "VmRSS")
+        moto_hwm = _status_kb(state.get("moto_pid"), "VmHWM")
+        read = job.get("records_read") or 0
+        counted = sum((job.get("counts") or {}).values())
+        read_seconds = _seconds_between(job.get("started_at"), job.get("read_at"))
         print(f"local stack, {size:,} records pushed through S3:")
+        print(f"  status {job.get('status')}  records_read {read}  counts {job.get('counts')}")
         print(
-            f"  status {job.get('status')}  records_read {job.get('records_read')}  counts {job.get('counts')}"
+            f"  accounted for: {counted:,} of {read:,} read ({'all' if counted == read == size else 'NOT all'})"
         )
-        print(f"  accounted for: {sum((job.get('counts') or {}).values()):,} of {size:,}")
-        print(f"  wall time to completed: {elapsed:.1f} s ({size / elapsed:,.0f} records/s end to end)")
+        if read_seconds:
+            print(f"  feed_ingest read rate: {read / read_seconds:,.0f} records/s ({read_seconds:.1f} s)")
+        print(
+            f"  wall time to {job.get('status')}: {elapsed:.1f} s ({size / elapsed:,.0f} records/s end to end)"
+        )
         print(f"  feed_ingest worker peak RSS (VmHWM): {peak if peak else 'unknown'}")
+        print(f"  moto server RSS: {_mb(moto_rss)} (peak {_mb(moto_hwm)})")
+        return {"size": size, "vm_hwm_kb": _status_kb(worker_pid, "VmHWM"), "seconds": elapsed}
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    from datetime import datetime
+
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() or None
+
+
+def _status_kb(pid: int | None, field: str) -> int | None:
+    if not pid:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _mb(kb: int | None) -> str:
+    return f"{kb / 1024:,.0f} MB" if kb else "unknown"
 
 
 def _vm_hwm(pid: int) -> str | None:
@@ -187,8 +232,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="1000,10000,100000", help="in-process feed sizes")
-    parser.add_argument("--stack-size", type=int, default=10_000, help="records pushed to the local stack")
-    parser.add_argument("--no-stack", action="store_true", help="skip the local-stack run")
+    parser.add_argument(
+        "--stack-sizes", default="10000", help="comma-separated feed sizes pushed to the local stack"
+    )
+    parser.add_argument("--large", action="store_true", help="also push a 200,000-record feed (~40 min)")
+    parser.add_argument("--no-stack", action="store_true", help="skip the local-stack runs")
+    parser.add_argument("--no-in-process", action="store_true", help="skip the in-process runs")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,9 +245,23 @@ def main() -> None:
         print(json.dumps(ingest_file(args.child)))
         return
     with tempfile.TemporaryDirectory() as folder:
-        in_process([int(s) for s in args.sizes.split(",")], Path(folder))
-        if not args.no_stack:
-            on_local_stack(args.stack_size, Path(folder), args.timeout)
+        if not args.no_in_process:
+            in_process([int(s) for s in args.sizes.split(",")], Path(folder))
+        if args.no_stack:
+            return
+        sizes = [int(s) for s in args.stack_sizes.split(",")] + ([200_000] if args.large else [])
+        runs = []
+        for size in sizes:
+            run_folder = Path(folder) / f"stack-{size}"
+            run_folder.mkdir()
+            runs.append(on_local_stack(size, run_folder, args.timeout))
+        runs = [run for run in runs if run["vm_hwm_kb"]]
+        if len(runs) > 1:
+            small, large = min(runs, key=lambda r: r["size"]), max(runs, key=lambda r: r["size"])
+            print(
+                f"feed_ingest VmHWM {large['size']:,} / {small['size']:,} records: "
+                f"{large['vm_hwm_kb'] / small['vm_hwm_kb']:.2f} (the issue allows 1.20)"
+            )
 
 
 if __name__ == "__main__":

@@ -81,33 +81,42 @@ def _scenario(dynamodb) -> dict:
     return {"items": items, "failures": failures, "events": events}
 
 
-def run_scenario(patched: bool) -> dict:
+def run_scenario(patched: bool, cached: bool = False) -> dict:
     if patched:
         moto_server.apply()
+    if cached:
+        moto_server._cache_condition_expressions()
     try:
         with mock_aws():
             return _scenario(boto3.client("dynamodb", region_name="us-east-1"))
     finally:
         moto_server.revert()
+        moto_server.revert_server()
 
 
-def test_the_patch_gives_the_same_outcomes_as_moto() -> None:
-    unpatched, patched = run_scenario(False), run_scenario(True)
+def test_cached_condition_expressions_give_the_same_outcomes() -> None:
+    assert run_scenario(True, cached=True) == run_scenario(False)
 
-    assert patched == unpatched
-    assert patched["items"] == [("N", "a", "2", None)]
-    assert patched["failures"] == [
-        "TransactionCanceledException",
-        "TransactionCanceledException",
-        "TransactionCanceledException",
-        "ValidationException",
-    ]
-    assert [(name, sk) for name, sk, _ in patched["events"]] == [
-        ("INSERT", "a"),
-        ("INSERT", "1"),
-        ("MODIFY", "a"),
-        ("REMOVE", "1"),
-    ]
+
+def test_a_cached_parse_reports_the_names_and_values_it_found() -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    def parse() -> tuple:
+        parser = ConditionExpressionParser(
+            "#v = :v AND attribute_exists(pk)", {"#v": "v"}, {":v": {"N": "1"}}
+        )
+        op = parser.parse()
+        return op, parser.expr_attr_names_found, parser.expr_attr_values_found
+
+    uncached = parse()
+    moto_server._cache_condition_expressions()
+    try:
+        first, second = parse(), parse()
+    finally:
+        moto_server.revert_server()
+    assert first[1:] == second[1:] == uncached[1:] == (["#v", "pk"], [":v"])
+    assert second[0] is first[0]  # the second parse was a hit
+    assert ConditionExpressionParser("x = :v", None, {":v": {"N": "1"}}).parse() is not first[0]
 
 
 def test_a_failed_transaction_restores_items_without_copying_the_table() -> None:
