@@ -108,8 +108,13 @@ class MemoryLedger:
         self.warnings: dict[str, dict] = {}
         self.warned: dict[str, int] = {}
 
-    def start(self, job: FeedJob) -> None:
-        self.jobs.setdefault(job.job_id, job)
+    def start(self, job: FeedJob) -> str | None:
+        if job.job_id not in self.jobs:
+            self.jobs[job.job_id] = job
+            return None
+        if job.job_id in self.failures:
+            return "failed"
+        return "matching" if job.job_id in self.finished else "reading"
 
     def add_rejects(self, job_id, rejects):
         self.rejects.setdefault(job_id, {}).update({r.position: r for r in rejects})

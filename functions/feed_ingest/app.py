@@ -1,8 +1,11 @@
 """feed_ingest: S3 "object created" under feeds/<provider>/ -> record batches on MatchQueue.
 
 Thin: parse the event with Powertools' models, hand the object to `netzone.feeds.ingest`, log
-and count the result. A redelivered event for the same object version does no work twice
-(Powertools idempotency on bucket, key and ETag).
+and count the result. A redelivered event for an object version that was read does no work
+twice (the job, keyed by bucket, key and ETag, says it was read). A run that died mid-read is
+simply read again by Lambda's retry: batches are numbered and counted once, records filed
+once, rejects kept by position. (Powertools idempotency would hold such a retry off until the
+dead run's deadline, and the feed would end in the dead-letter queue.)
 
 Any size: a run that nears the Lambda time limit stops between records and puts its checkpoint
 (next record's position and byte offset, counters so far) on FeedContinueQueue; this function
@@ -42,11 +45,9 @@ sink = SqsBatchSink(settings.match_queue_url)
 continuations = SqsBatchSink(settings.feed_continue_queue_url)
 # A short cache: a provider the central office has just registered can feed within a minute.
 providers = ProviderRegistry(DynamoNetworkStore(settings.network_table), ttl=60)
-persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
-WEEK = 7 * 24 * 3600
-idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=WEEK)
+# A continuation is consumed once (SQS redelivers it only after the run's whole time limit).
 continue_idempotency = IdempotencyConfig(
-    event_key_jmespath="[job_id, to_string(position)]", expires_after_seconds=WEEK
+    event_key_jmespath="[job_id, to_string(position)]", expires_after_seconds=7 * 24 * 3600
 )
 
 
@@ -69,14 +70,8 @@ class Invocation:
         return remaining < settings.pause_margin_seconds * 1000
 
 
-@idempotent_function(data_keyword_argument="feed", persistence_store=persistence, config=idempotency)
-def ingest_feed(feed: dict) -> dict:
-    return _read(feeds.FeedRef(**feed), None)
-
-
 @idempotent_function(
     data_keyword_argument="checkpoint",
-    # A persistence layer keeps the first config it is used with: one each.
     persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table),
     config=continue_idempotency,
 )
@@ -108,6 +103,9 @@ def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
         metrics.add_metric(name="FeedsRejected", unit=MetricUnit.Count, value=1)
         sink.send(JobStep(kind="finish", job_id=job_id))
         return {"job_id": job_id, "status": "failed", "error": str(error)}
+    if summary.already_read:
+        logger.info("feed was read before: nothing to do")
+        return {"job_id": job_id, "status": "already read"}
     metrics.add_metric(name="RecordsRead", unit=MetricUnit.Count, value=summary.records_read)
     report = {
         "format": summary.format,
@@ -138,7 +136,6 @@ def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    idempotency.register_lambda_context(context)
     continue_idempotency.register_lambda_context(context)
     Invocation.context = context
     records = event.get("Records") or []
@@ -156,5 +153,5 @@ def handler(event: dict, context: LambdaContext) -> dict:
             size=obj.size,
             version_id=obj.versionId,
         )
-        results.append(ingest_feed(feed=feed.model_dump()))
+        results.append(_read(feed, None))
     return {"jobs": results}

@@ -189,3 +189,14 @@ def stack(monkeypatch) -> Stack:
         # Module-level settings and clients must be rebuilt inside this mock and environment.
         handlers = {fn: importlib.reload(importlib.import_module(module)) for fn, module in FUNCTIONS.items()}
         yield Stack(deployment, handlers)
+
+
+@pytest.fixture
+def quick_transactions():
+    """moto copies every table on each TransactWriteItems; filing 120 records would take minutes.
+    The local stack's patch (equivalence-tested in tests/unit) keeps this test quick."""
+    from local import moto_server
+
+    moto_server.apply()
+    yield
+    moto_server.revert()

@@ -203,15 +203,6 @@ def test_killing_record_match_mid_batch_changes_nothing(
     assert replayed == undisturbed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "feed_ingest's Powertools idempotency record stays INPROGRESS until the killed invocation's "
-        "deadline (Timeout 900 s), so Lambda's two async retries (about 1 and 2 minutes later on AWS, "
-        "1 and 2 s here) both fail with IdempotencyAlreadyInProgressError and the event goes to the "
-        "dead-letter queue: the job stays 'reading'. Needs a handler change in functions/feed_ingest."
-    ),
-)
 def test_killing_feed_ingest_mid_read_changes_nothing(
     undisturbed: dict, fresh_stack: Stack, feed: Path
 ) -> None:

@@ -202,7 +202,10 @@ class BatchSink(Protocol):
 
 
 class JobLedger(Protocol):
-    def start(self, job: FeedJob) -> None: ...
+    def start(self, job: FeedJob) -> str | None:
+        """Create the job; None when created, else the status of the job already there."""
+        ...
+
     def add_rejects(self, job_id: str, rejects: list[Reject]) -> None: ...
     def add_warnings(self, job_id: str, warnings: list[RecordWarning]) -> None: ...
     def finish_reading(
@@ -282,6 +285,7 @@ class IngestSummary:
     warned: int = 0  # records read with warnings
     warnings: list[RecordWarning] = field(default_factory=list)  # first ones only, for the log
     checkpoint: Checkpoint | None = None  # set when the run paused before the end of the file
+    already_read: bool = False  # the job had been read before: nothing was done
 
 
 @dataclass
@@ -382,7 +386,15 @@ def ingest(
         ledger.start(FeedJob(job_id=job_id, provider="-", feed=feed, status="reading", started_at=now()))
         ledger.fail(job_id, str(exc))
         raise
-    ledger.start(FeedJob(job_id=job_id, provider=provider, feed=feed, status="reading", started_at=now()))
+    existing = ledger.start(
+        FeedJob(job_id=job_id, provider=provider, feed=feed, status="reading", started_at=now())
+    )
+    if existing not in (None, "reading"):
+        # This version of the file was read before (a redelivered S3 event): no work twice. A
+        # job still "reading" is read again: its reader may have died, and every step after
+        # reading is idempotent (batches by seq, rejects by position), so that is always safe.
+        summary.already_read = True
+        return summary
     registered = providers.feed_provider(provider)
     if registered is None:
         # Import control: only providers the central office registered may feed the network.

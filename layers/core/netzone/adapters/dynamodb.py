@@ -409,7 +409,7 @@ class DynamoJobStore(AwsAdapter):
     def _key(self, job_id: str, sk: str = "JOB") -> dict[str, Any]:
         return to_item({"pk": f"JOB#{job_id}", "sk": sk})
 
-    def start(self, job: FeedJob) -> None:
+    def start(self, job: FeedJob) -> str | None:
         item = {
             "pk": f"JOB#{job.job_id}",
             "sk": "JOB",
@@ -426,8 +426,12 @@ class DynamoJobStore(AwsAdapter):
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
-            # A retried drop: its batches and rejects are rewritten under the same keys and
-            # counted once, so the job simply carries on.
+            # A retried drop: the caller decides by the job's status whether to read again.
+            existing = self.client.get_item(
+                TableName=self.table, Key=self._key(job.job_id), ConsistentRead=True
+            )
+            return from_item(existing.get("Item", {})).get("status", "reading")
+        return None
 
     # A rejected record's bytes are kept for the rejects file when they fit an item comfortably.
     MAX_RAW_BYTES = 300_000
