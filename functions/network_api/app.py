@@ -19,11 +19,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from netzone import catalog
 from netzone import network as nw
 from netzone.access import Principal, principal_from_claims
 from netzone.adapters.cognito import CognitoStaffDirectory
 from netzone.adapters.dynamodb import DynamoCatalogStore
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
+from netzone.contributions import ContributionBody, contribute
 from netzone.problems import Problem, install_problem_handlers
 from netzone.review import Curator
 from netzone.settings import NetworkApiSettings
@@ -35,7 +37,9 @@ app = APIGatewayRestResolver(enable_validation=True)
 network_store = DynamoNetworkStore(settings.network_table)
 service = nw.NetworkService(network_store, CognitoStaffDirectory(settings.staff_user_pool_id))
 catalog_store = DynamoCatalogStore(settings.catalog_table)
-curator = Curator(catalog_store, ProviderRegistry(network_store))
+priorities = ProviderRegistry(network_store)
+curator = Curator(catalog_store, priorities)
+filer = catalog.Filer(catalog_store, priorities)
 
 Limit = Annotated[int, Query(ge=1, le=nw.MAX_PAGE, description="items per page")]
 Next = Annotated[str | None, Query(alias="next", description="the next token of the previous page")]
@@ -184,6 +188,23 @@ def get_member_group(member: str, group: str):
 def put_member_group(member: str, group: str, body: nw.GroupBody):
     _same("group", group, body.code)
     return ok(service.save_group(caller(), member, body, create=False))
+
+
+# ---------------------------------------------------------------- contributions
+
+
+@app.post(
+    "/contributions",
+    summary="Contribute records to the network",
+    description=(
+        "Member administrators and catalogers of a member with import permission (bibliographic or "
+        "authority). Up to 50 MARC-in-JSON records, filed under the same matching as provider feeds; "
+        "one invalid record rejects the whole contribution (422, a reason per record). Sending it "
+        "again changes nothing and reports the same outcomes."
+    ),
+)
+def post_contribution(body: ContributionBody):
+    return ok(contribute(caller(), body, service, filer))
 
 
 # ---------------------------------------------------------------- providers

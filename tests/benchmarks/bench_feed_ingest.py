@@ -103,6 +103,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def register_provider(state: dict, code: str) -> None:
+    """Put a provider in the stack's registry, as the central office would."""
+    import boto3
+
+    from netzone.adapters.dynamodb import to_item
+    from netzone.network import Provider, provider_key
+
+    provider = Provider(code=code, name=code, formats=["marc21"], version=1)
+    item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+    boto3.client(
+        "dynamodb", endpoint_url=state["aws_endpoint"], region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    ).put_item(TableName=state["resources"]["NetworkTable"]["name"], Item=to_item(item))  # fmt: skip
+
+
 def on_local_stack(size: int, folder: Path, timeout: float) -> dict:
     """One fresh local stack, one feed of `size` records; prints and returns the figures."""
     import boto3
@@ -148,6 +163,7 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> dict:
             "s3", endpoint_url=state["aws_endpoint"], region_name="us-east-1",
             aws_access_key_id="local", aws_secret_access_key="local",
         )  # fmt: skip
+        register_provider(state, "bench")  # import control: only registered providers feed
         bucket = state["outputs"]["FeedBucketName"]
         key = f"feeds/bench/{path.name}"
         started = time.monotonic()

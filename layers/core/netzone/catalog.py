@@ -164,6 +164,8 @@ class BatchResult:
     rejects: list[Reject] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+    # Per record, in batch order: position, source_id, outcome, network_record, review_task.
+    filed: list[dict] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- filing a batch
@@ -255,6 +257,15 @@ class Filer:
                 reason = "deletion of a record the network does not hold"
                 result.rejects.append(Reject(position=item.position, source_id=item.source_id, reason=reason))
             result.counts[outcome] += 1
+            result.filed.append(
+                {
+                    "position": item.position,
+                    "source_id": item.source_id,
+                    "outcome": outcome,
+                    "network_record": cluster_id,
+                    "review_task": task_id,
+                }
+            )
             if cluster_id:
                 result.clusters.append(cluster_id)
             if task_id:

@@ -1,0 +1,132 @@
+"""Member contributions: a member's catalogers add records to the network through the API.
+
+Alma's "control Network Zone imports": only members the central office allowed
+(`import_permissions`) contribute, bibliographic and authority records separately. A
+contribution is filed like a feed batch, under the same matching, as the records of provider
+`member.<code>` (registered provider codes have no dot, so it is never a provider's). Every
+record is checked before anything is filed: one bad record rejects the whole contribution
+with a reason per record, so nothing is half-ingested.
+Sending the same contribution again reports the outcomes it had and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from netzone import access, feeds, marc
+from netzone.catalog import BatchResult
+from netzone.feeds import BatchRecord, RecordBatch
+from netzone.problems import Problem
+
+MAX_RECORDS = 50  # one batch: filed within one API call
+CONTRIBUTOR_PREFIX = "member."
+CONTRIBUTORS = ("member_admin", "cataloger")
+
+
+def contributor(member: str) -> str:
+    """The provider code a member's contributions are filed under."""
+    return f"{CONTRIBUTOR_PREFIX}{member}"
+
+
+class ContributionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member: str | None = Field(
+        default=None, description="the contributing member; only the central office names another member"
+    )
+    records: list[dict] = Field(
+        min_length=1, max_length=MAX_RECORDS, description="MARC-in-JSON records, each with its 001"
+    )
+
+
+class ContributedRecord(BaseModel):
+    position: int
+    source_id: str
+    outcome: Literal["created", "merged", "unchanged", "review", "withdrawn", "rejected"]
+    network_record: str | None = None  # the cluster id: GET /bibs/{id}
+    review_task: str | None = None
+
+
+class Contribution(BaseModel):
+    contribution_id: str
+    member: str
+    provider: str
+    counts: dict[str, int]
+    records: list[ContributedRecord]
+
+
+class MemberDirectory(Protocol):
+    def get_member(self, principal: access.Principal, code: str): ...
+
+
+class BatchFiler(Protocol):
+    def file_batch(self, batch: RecordBatch) -> BatchResult: ...
+
+
+def contribute(
+    principal: access.Principal, body: ContributionBody, members: MemberDirectory, filer: BatchFiler
+) -> Contribution:
+    code = body.member or principal.member
+    if code is None:
+        raise Problem(
+            422, "member-required", "network-wide staff contribute for a member: name it in 'member'"
+        )
+    access.authorize(principal, CONTRIBUTORS, member=code)
+    member = members.get_member(principal, code)  # 404 when there is no such member
+    if member.status not in ("active", "onboarding"):
+        raise Problem(
+            403, "member-not-active", f"member {code} is {member.status} and cannot contribute records"
+        )
+    records, problems = [], []
+    for position, data in enumerate(body.records, start=1):
+        try:
+            record = marc.marc_json_to_record(data)
+        except Exception as error:  # pymarc raises many types for a bad MARC-in-JSON record
+            problems.append({"position": position, "reason": f"not a MARC-in-JSON record ({error})"})
+            continue
+        kind = "authority" if str(record.leader)[6:7] == "z" else "bibliographic"
+        if not getattr(member.import_permissions, kind):
+            raise Problem(
+                403,
+                "import-not-permitted",
+                f"member {code} may not contribute {kind} records to the network; the central office "
+                f"grants it (PUT /members/{code} with import_permissions.{kind} = true)",
+            )
+        reason = feeds.validate(record)
+        if reason:
+            problems.append({"position": position, "source_id": feeds.source_id(record), "reason": reason})
+        records.append(record)
+    source_ids = [feeds.source_id(r) for r in records]
+    repeated = sorted({s for s in source_ids if s and source_ids.count(s) > 1})
+    if repeated:
+        problems.append({"reason": f"the same 001 appears more than once: {', '.join(repeated)}"})
+    if problems:
+        raise Problem(
+            422,
+            "invalid-records",
+            f"{len(problems)} of {len(body.records)} records cannot enter the network; nothing was filed",
+            errors=problems,
+        )
+    packed = [marc.record_to_marc_json(r) for r in records]
+    digest = hashlib.sha256(json.dumps([code, packed], sort_keys=True).encode()).hexdigest()[:20]
+    batch = RecordBatch(
+        job_id=f"contribution-{digest}",
+        provider=contributor(code),
+        seq=0,
+        records=[
+            BatchRecord(position=n, source_id=source_id or "", marc=data)
+            for n, (source_id, data) in enumerate(zip(source_ids, packed, strict=True), start=1)
+        ],
+    )
+    result = filer.file_batch(batch)
+    return Contribution(
+        contribution_id=digest,
+        member=code,
+        provider=batch.provider,
+        counts={name: result.counts.get(name, 0) for name in feeds.OUTCOMES},
+        records=[ContributedRecord(**filed) for filed in result.filed],
+    )
