@@ -96,7 +96,7 @@ class MemoryProviders:
 
     def priority(self, provider: str) -> int:
         found = self.feed_provider(provider)
-        return found.source_priority if found else 50
+        return found.merge_priority if found else 50
 
 
 class MemoryLedger:

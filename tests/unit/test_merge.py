@@ -78,3 +78,18 @@ def test_remerging_is_byte_identical():
     sources = _sources()
     first = marc.canonical_json(merge.network_record("c1", sources))
     assert first == marc.canonical_json(merge.network_record("c1", sources))
+
+
+def test_a_provider_managed_record_outranks_community_sources_and_contributions():
+    from netzone.feeds import FeedProvider
+
+    low_but_managed = FeedProvider(code="natlib", source_priority=10, management_level="provider")
+    high_community = FeedProvider(code="harbor", source_priority=100, management_level="community")
+    assert low_but_managed.merge_priority > high_community.merge_priority > merge.DEFAULT_PRIORITY
+    harbor, natlib = _sources()[:2]
+    ranked = [
+        Source("harbor", harbor.source_id, harbor.record, high_community.merge_priority),
+        Source("natlib", natlib.source_id, natlib.record, low_but_managed.merge_priority),
+        Source("member.lku", "c1", harbor.record, merge.DEFAULT_PRIORITY),
+    ]
+    assert merge.merge("c1", ranked).base == f"natlib|{natlib.source_id}"

@@ -185,6 +185,13 @@ class FeedProvider(BaseModel):
     management_level: Literal["provider", "community"] = "provider"
     source_priority: int = 50
 
+    @property
+    def merge_priority(self) -> int:
+        """Rank when merging: a provider-managed record is the provider's to change, so it
+        outranks every community-managed source and member contribution (those rank by their
+        source priority, 1-100; contributions have the default, 50)."""
+        return self.source_priority + (100 if self.management_level == "provider" else 0)
+
 
 # The reader's format names as the provider registry spells them.
 PROVIDER_FORMATS = {"iso2709": "marc21", "marcxml": "marcxml", "marc-json": "marc-json", "kbart": "kbart"}

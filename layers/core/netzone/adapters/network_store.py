@@ -162,4 +162,4 @@ class ProviderRegistry:
 
     def priority(self, provider: str) -> int:
         found = self.feed_provider(provider)
-        return found.source_priority if found else DEFAULT_PRIORITY
+        return found.merge_priority if found else DEFAULT_PRIORITY
