@@ -31,7 +31,7 @@ from typing import IO, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from netzone import kbart, marc
-from netzone.feeds import FeedJob, RecordWarning, Reject, _reason_kind, now
+from netzone.feeds import FeedJob, RecordWarning, Reject, now, reason_kind
 
 # How a rejects file holds records of each feed format: extension, header, separator, footer.
 # KBART rows go under the Phase II header: a KBART rejects file is itself a KBART file.
@@ -242,7 +242,7 @@ class FeedFinisher:
                     held += 1
                     entry["in_rejects_file"] = held  # its ordinal in the rejects file
                     raw.write((header if held == 1 else separator) + reject.raw)
-                reasons[_reason_kind(reject.reason)] = reasons.get(_reason_kind(reject.reason), 0) + 1
+                reasons[reason_kind(reject.reason)] = reasons.get(reason_kind(reject.reason), 0) + 1
                 report.write((b"," if n else b"") + b"\n  " + json.dumps(entry, ensure_ascii=False).encode())
             warnings = [w.model_dump(exclude_none=True) for w in _first(self.ledger.all_warnings(job.job_id))]
             report.write(b"\n ],\n")

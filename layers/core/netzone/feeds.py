@@ -140,6 +140,19 @@ class BatchRecord(BaseModel):
     marc: dict  # MARC-in-JSON
 
 
+def pack_items(items: list[BaseModel]) -> str:
+    """A batch's items on the wire: base64(zlib(JSON list)), well under SQS's 256 KiB."""
+    data = json.dumps([i.model_dump() for i in items], ensure_ascii=False, separators=(",", ":"))
+    return base64.b64encode(zlib.compress(data.encode(), 6)).decode()
+
+
+def unpack_items(value: object) -> object:
+    """The items of a batch read from the wire (or given as a list)."""
+    if isinstance(value, str):
+        return json.loads(zlib.decompress(base64.b64decode(value)))
+    return value
+
+
 class RecordBatch(BaseModel):
     """One SQS message: a run of records from one feed, in feed order."""
 
@@ -152,18 +165,9 @@ class RecordBatch(BaseModel):
     # record it holds as seen (seen_job), so what it no longer holds can be withdrawn.
     feed_mode: FeedMode = "incremental"
 
-    @field_validator("records", mode="before")
-    @classmethod
-    def _unpack(cls, value: object) -> object:
-        if isinstance(value, str):  # compressed on the wire: base64(zlib(JSON list))
-            return json.loads(zlib.decompress(base64.b64decode(value)))
-        return value
+    _unpack = field_validator("records", mode="before")(lambda cls, value: unpack_items(value))
 
     def to_message(self) -> str:
-        records = json.dumps(
-            [r.model_dump() for r in self.records], ensure_ascii=False, separators=(",", ":")
-        )
-        packed = base64.b64encode(zlib.compress(records.encode(), 6)).decode()
         return json.dumps(
             {
                 "kind": self.kind,
@@ -171,7 +175,7 @@ class RecordBatch(BaseModel):
                 "provider": self.provider,
                 "seq": self.seq,
                 "feed_mode": self.feed_mode,
-                "records": packed,
+                "records": pack_items(self.records),
             }
         )
 
@@ -296,20 +300,21 @@ class IngestSummary:
 
 
 @dataclass
-class _Batcher:
-    job_id: str
-    provider: str
+class Batcher:
+    """Items into batches bounded by count and by (estimated compressed) size, sent in order;
+    `make_batch(seq, items)` builds the message (record batches, portfolio batches)."""
+
+    make_batch: Callable[[int, list], object]
     sink: BatchSink
-    max_records: int
+    max_items: int
     max_bytes: int
-    feed_mode: FeedMode = "incremental"
     seq: int = 0
-    pending: list[BatchRecord] = field(default_factory=list)
+    pending: list = field(default_factory=list)
     pending_bytes: int = 0
 
-    def add(self, item: BatchRecord, size: int) -> None:
+    def add(self, item: object, size: int) -> None:
         if self.pending and (
-            len(self.pending) >= self.max_records or self.pending_bytes + size > self.max_bytes
+            len(self.pending) >= self.max_items or self.pending_bytes + size > self.max_bytes
         ):
             self.flush()
         self.pending.append(item)
@@ -317,18 +322,9 @@ class _Batcher:
 
     def flush(self) -> None:
         if self.pending:
-            self.sink.send(
-                RecordBatch(
-                    job_id=self.job_id,
-                    provider=self.provider,
-                    seq=self.seq,
-                    records=self.pending,
-                    feed_mode=self.feed_mode,
-                )
-            )
+            self.sink.send(self.make_batch(self.seq, self.pending))  # type: ignore[arg-type]
             self.seq += 1
-            self.pending = []
-            self.pending_bytes = 0
+            self.pending, self.pending_bytes = [], 0
 
 
 def screen(
@@ -443,8 +439,15 @@ def ingest(
     seekable = not compressed and fmt in ("iso2709", "marc-json")
     if resume is not None:
         results = _resumed(results, resume)
-    batcher = _Batcher(job_id, provider, sink, max_records, max_bytes, feed_mode=registered.feed_mode)
-    batcher.seq = resume.seq if resume is not None else 0
+    batcher = Batcher(
+        lambda seq, records: RecordBatch(
+            job_id=job_id, provider=provider, seq=seq, records=records, feed_mode=registered.feed_mode
+        ),
+        sink,
+        max_records,
+        max_bytes,
+        seq=resume.seq if resume is not None else 0,
+    )
     rejects: list[Reject] = []
     warned: list[RecordWarning] = []
     read_here = 0
@@ -577,7 +580,7 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
             report.rejected += 1
             if len(report.rejects) < max_rejects:
                 report.rejects.append(reject)
-            reason = _reason_kind(reject.reason)
+            reason = reason_kind(reject.reason)
             report.reasons[reason] = report.reasons.get(reason, 0) + 1
     except marc.UnknownFormat as exc:
         report.error = str(exc)
@@ -591,6 +594,6 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
     return report
 
 
-def _reason_kind(reason: str) -> str:
+def reason_kind(reason: str) -> str:
     """A reject reason without its record-specific numbers, for counting rejects by kind."""
     return re.sub(r"(?<![\w/-])\d+(?![\w-])", "N", reason.split(";", 1)[0])[:100]

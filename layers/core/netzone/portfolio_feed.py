@@ -15,17 +15,16 @@ in coverage of a year or more one row per range: each is a portfolio of its own.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import zlib
-from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from netzone import kbart
 from netzone.feeds import (
+    Batcher,
     BatchSink,
     CheckReport,
     FeedError,
@@ -35,7 +34,9 @@ from netzone.feeds import (
     JobLedger,
     RecordWarning,
     Reject,
-    _reason_kind,
+    pack_items,
+    reason_kind,
+    unpack_items,
 )
 
 FORMAT = "kbart"
@@ -70,15 +71,9 @@ class PortfolioBatch(BaseModel):
     # what the file no longer holds can be withdrawn once the job is done.
     feed_mode: FeedMode = "incremental"
 
-    @field_validator("rows", mode="before")
-    @classmethod
-    def _unpack(cls, value: object) -> object:
-        if isinstance(value, str):  # compressed on the wire: base64(zlib(JSON list))
-            return json.loads(zlib.decompress(base64.b64decode(value)))
-        return value
+    _unpack = field_validator("rows", mode="before")(lambda cls, value: unpack_items(value))
 
     def to_message(self) -> str:
-        rows = json.dumps([r.model_dump() for r in self.rows], ensure_ascii=False, separators=(",", ":"))
         return json.dumps(
             {
                 "kind": self.kind,
@@ -86,43 +81,9 @@ class PortfolioBatch(BaseModel):
                 "provider": self.provider,
                 "seq": self.seq,
                 "feed_mode": self.feed_mode,
-                "rows": base64.b64encode(zlib.compress(rows.encode(), 6)).decode(),
+                "rows": pack_items(self.rows),
             }
         )
-
-
-@dataclass
-class _Batcher:
-    job_id: str
-    provider: str
-    feed_mode: FeedMode
-    sink: BatchSink
-    max_rows: int
-    max_bytes: int
-    seq: int = 0
-    pending: list[PortfolioRow] = field(default_factory=list)
-    pending_bytes: int = 0
-
-    def add(self, row: PortfolioRow, size: int) -> None:
-        if self.pending and (
-            len(self.pending) >= self.max_rows or self.pending_bytes + size > self.max_bytes
-        ):
-            self.flush()
-        self.pending.append(row)
-        self.pending_bytes += size
-
-    def flush(self) -> None:
-        if self.pending:
-            batch = PortfolioBatch(
-                job_id=self.job_id,
-                provider=self.provider,
-                seq=self.seq,
-                rows=self.pending,
-                feed_mode=self.feed_mode,
-            )
-            self.sink.send(batch)  # type: ignore[arg-type]  # the sink sends anything with to_message()
-            self.seq += 1
-            self.pending, self.pending_bytes = [], 0
 
 
 def _title_id(raw: bytes) -> str | None:
@@ -157,7 +118,14 @@ def ingest(
     except (kbart.KbartHeaderError, OSError, EOFError) as exc:
         ledger.fail(job_id, str(exc))
         raise FeedError(str(exc)) from exc
-    batcher = _Batcher(job_id, provider, feed_mode, sink, max_records, max_bytes)
+    batcher = Batcher(
+        lambda seq, rows: PortfolioBatch(
+            job_id=job_id, provider=provider, seq=seq, rows=rows, feed_mode=feed_mode
+        ),
+        sink,
+        max_records,
+        max_bytes,
+    )
     rejects: list[Reject] = []
     warned: list[RecordWarning] = []
     for result in results:
@@ -244,7 +212,7 @@ def check(
                         offset=result.offset,
                     )
                 )
-            reason = _reason_kind(result.error)
+            reason = reason_kind(result.error)
             report.reasons[reason] = report.reasons.get(reason, 0) + 1
     except kbart.KbartHeaderError as exc:
         report.error = str(exc)
