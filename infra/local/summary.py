@@ -160,9 +160,21 @@ def print_examples(stack: LocalStack, report: DemoReport | None) -> None:
             f'  curl -s -H "Authorization: $TOKEN" {api}/reviews      # uncertain matches, with the evidence'
         )
         print(f"  curl -s {api}/openapi.json          # public: the network API's OpenAPI document")
+        print(
+            f"  TOKEN=$({env}.venv/bin/netzone login lku-cat --password {password}) && curl -s -X POST "
+            f"-H \"Authorization: $TOKEN\" -H 'Content-Type: application/json' {api}/contributions "
+            """-d '{"records": [{"leader": "00000nam a2200000 i 4500", "fields": [{"001": "lku-local-1"}, """
+            """{"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "A contributed title"}]}}]}]}'"""
+        )
     print(f"  curl -s {api}/bibs/{record}")
     print(f"  curl -s -H 'Accept: application/json' {api}/bibs/{record}")
     print(f"  curl -s {api}/feeds/jobs/{job}")
+    rejecting = (
+        next((d.job_id for d in report.drops if d.job and d.job.get("counts", {}).get("rejected")), job)
+        if report
+        else job
+    )
+    print(f"  .venv/bin/netzone feed report {rejecting}   # the job's report: counts, timings, every reject")
     portfolio_record = report.portfolio_records[0] if report and report.portfolio_records else "<cluster id>"
     print(f"  curl -s {api}/bibs/{portfolio_record}/portfolios   # e-book/e-journal portfolios from KBART")
     if bucket:

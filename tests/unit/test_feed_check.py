@@ -72,3 +72,18 @@ def test_corpus_warnings_are_counted_not_lost(corpus):
         expected = sum(1 for r in results if r.warnings)
     with open(corpus / "pymarc/test/marc.dat", "rb") as stream:
         assert feeds.check(stream).records_with_warnings == expected
+
+
+def test_rejects_are_counted_by_kind_keeping_tags_and_dropping_offsets():
+    from netzone.feeds import reason_kind
+
+    assert reason_kind("no 245 title statement (245 $a or $k is required)") == (
+        "no 245 title statement (245 $a or $k is required)"
+    )
+    assert reason_kind("invalid UTF-8 at byte 1025 of the record (field 7)") == (
+        "invalid UTF-8 at byte N of the record (field N)"
+    )
+    assert (
+        reason_kind("Leader/06 record type 'x' is not bibliographic")
+        == "Leader/06 record type 'x' is not bibliographic"
+    )

@@ -595,5 +595,6 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
 
 
 def reason_kind(reason: str) -> str:
-    """A reject reason without its record-specific numbers, for counting rejects by kind."""
-    return re.sub(r"(?<![\w/-])\d+(?![\w-])", "N", reason.split(";", 1)[0])[:100]
+    """A reject reason without its record-specific numbers (positions, byte offsets), for
+    counting rejects by kind; three-digit numbers are kept: they are MARC tags."""
+    return re.sub(r"(?<![\w/-])(?:\d{1,2}|\d{4,})(?![\w-])", "N", reason.split(";", 1)[0])[:100]
