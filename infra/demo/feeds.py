@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pymarc import Field, Indicators, Leader, Record, Subfield, XMLWriter
 
+from netzone import kbart
+
 _ADJECTIVES = [
     "Silent",
     "Northern",
@@ -289,33 +291,7 @@ def overlapping_records(records: list[Record], provider: str, conflicts: int = 2
 
 # ---------------------------------------------------------------- KBART title lists
 
-KBART_COLUMNS = [
-    "publication_title",
-    "print_identifier",
-    "online_identifier",
-    "date_first_issue_online",
-    "num_first_vol_online",
-    "num_first_issue_online",
-    "date_last_issue_online",
-    "num_last_vol_online",
-    "num_last_issue_online",
-    "title_url",
-    "first_author",
-    "title_id",
-    "embargo_info",
-    "coverage_depth",
-    "notes",
-    "publisher_name",
-    "publication_type",
-    "date_monograph_published_print",
-    "date_monograph_published_online",
-    "monograph_volume",
-    "monograph_edition",
-    "first_editor",
-    "parent_publication_title_id",
-    "preceding_publication_title_id",
-    "access_type",
-]
+KBART_COLUMNS = list(kbart.COLUMNS)  # the Phase II columns, in order
 
 
 def issn(stem7: str) -> str:

@@ -327,6 +327,44 @@ class Batcher:
             self.pending, self.pending_bytes = [], 0
 
 
+@dataclass
+class ReadLog:
+    """Rejects and warnings of a run, kept on the summary (the first few, for the log) and
+    written to the job ledger in small batches as the file is read."""
+
+    ledger: JobLedger
+    job_id: str
+    summary: IngestSummary
+    flush_every: int = 25
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[RecordWarning] = field(default_factory=list)
+
+    def warn(self, position: int, source_id: str | None, warnings: list[str], offset: int | None) -> None:
+        note = RecordWarning(position=position, source_id=source_id, warnings=warnings, offset=offset)
+        self.summary.warned += 1
+        if len(self.summary.warnings) < 10:
+            self.summary.warnings.append(note)
+        self.warnings.append(note)
+        if len(self.warnings) >= self.flush_every:
+            self.flush()
+
+    def reject(self, reject: Reject) -> None:
+        self.summary.rejected += 1
+        if len(self.summary.rejects) < 10:
+            self.summary.rejects.append(reject)
+        self.rejects.append(reject)
+        if len(self.rejects) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rejects:
+            self.ledger.add_rejects(self.job_id, self.rejects)
+            self.rejects = []
+        if self.warnings:
+            self.ledger.add_warnings(self.job_id, self.warnings)
+            self.warnings = []
+
+
 def screen(
     results: Iterable[marc.ReadResult], fmt: str = "iso2709"
 ) -> Iterator[tuple[marc.ReadResult, str | None, Reject | None]]:
@@ -448,8 +486,7 @@ def ingest(
         max_bytes,
         seq=resume.seq if resume is not None else 0,
     )
-    rejects: list[Reject] = []
-    warned: list[RecordWarning] = []
+    log = ReadLog(ledger, job_id, summary, reject_flush)
     read_here = 0
     for result, identifier, reject in screen(results, fmt):
         # Pause only after some progress, so a continuation can never loop without reading.
@@ -469,24 +506,9 @@ def ingest(
         read_here += 1
         summary.records_read += 1
         if result.warnings:
-            summary.warned += 1
-            note = RecordWarning(
-                position=result.position, source_id=identifier, warnings=result.warnings, offset=result.offset
-            )
-            if len(summary.warnings) < 10:
-                summary.warnings.append(note)
-            warned.append(note)
-            if len(warned) >= reject_flush:
-                ledger.add_warnings(job_id, warned)
-                warned = []
+            log.warn(result.position, identifier, result.warnings, result.offset)
         if reject is not None:
-            summary.rejected += 1
-            rejects.append(reject)
-            if len(summary.rejects) < 10:
-                summary.rejects.append(reject)
-            if len(rejects) >= reject_flush:
-                ledger.add_rejects(job_id, rejects)
-                rejects = []
+            log.reject(reject)
             continue
         data = marc.record_to_marc_json(result.record)  # type: ignore[arg-type]
         size = (
@@ -495,10 +517,7 @@ def ingest(
         batcher.add(BatchRecord(position=result.position, source_id=identifier or "", marc=data), size)
         summary.sent += 1
     batcher.flush()
-    if rejects:
-        ledger.add_rejects(job_id, rejects)
-    if warned:
-        ledger.add_warnings(job_id, warned)
+    log.flush()
     summary.batches = batcher.seq
     if summary.checkpoint is not None:
         summary.checkpoint.seq = batcher.seq

@@ -32,6 +32,7 @@ from netzone.feeds import (
     FeedRef,
     IngestSummary,
     JobLedger,
+    ReadLog,
     RecordWarning,
     Reject,
     pack_items,
@@ -126,8 +127,7 @@ def ingest(
         max_records,
         max_bytes,
     )
-    rejects: list[Reject] = []
-    warned: list[RecordWarning] = []
+    log = ReadLog(ledger, job_id, summary, reject_flush)
     for result in results:
         summary.records_read += 1
         portfolio = result.portfolio
@@ -135,44 +135,27 @@ def ingest(
             portfolio = dataclasses.replace(portfolio, package=portfolio.extra["package_name"])
         identifier = portfolio_id(portfolio) if portfolio is not None else _title_id(result.raw)
         if result.warnings:
-            summary.warned += 1
-            note = RecordWarning(
-                position=result.position, source_id=identifier, warnings=result.warnings, offset=result.offset
-            )
-            if len(summary.warnings) < 10:
-                summary.warnings.append(note)
-            warned.append(note)
-            if len(warned) >= reject_flush:
-                ledger.add_warnings(job_id, warned)
-                warned = []
+            log.warn(result.position, identifier, result.warnings, result.offset)
         error = result.error
         if portfolio is not None and len(identifier or "") > MAX_PORTFOLIO_ID:
             error = f"package and title_id together are longer than {MAX_PORTFOLIO_ID} characters"
         if portfolio is None or error:
-            reject = Reject(
-                position=result.position,
-                source_id=identifier,
-                reason=error or "unreadable",
-                offset=result.offset,
-                raw=result.raw or None,  # the row as sent, for the rejects file
+            log.reject(
+                Reject(
+                    position=result.position,
+                    source_id=identifier,
+                    reason=error or "unreadable",
+                    offset=result.offset,
+                    raw=result.raw or None,  # the row as sent, for the rejects file
+                )
             )
-            summary.rejected += 1
-            rejects.append(reject)
-            if len(summary.rejects) < 10:
-                summary.rejects.append(reject)
-            if len(rejects) >= reject_flush:
-                ledger.add_rejects(job_id, rejects)
-                rejects = []
             continue
         data = portfolio.to_dict()
         row = PortfolioRow(position=result.position, portfolio_id=identifier or "", portfolio=data)
         batcher.add(row, len(json.dumps(data, ensure_ascii=False)) // 3)
         summary.sent += 1
     batcher.flush()
-    if rejects:
-        ledger.add_rejects(job_id, rejects)
-    if warned:
-        ledger.add_warnings(job_id, warned)
+    log.flush()
     summary.batches = batcher.seq
     ledger.finish_reading(
         job_id, summary.records_read, summary.rejected, FORMAT, summary.warned, feed_mode=feed_mode
