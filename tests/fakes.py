@@ -57,6 +57,8 @@ class MemoryCatalog:
 
     def mark_seen(self, source, job_id):
         self.sources[source.key].seen_job = job_id
+        self.sources[source.key].version += 1
+        source.version += 1
 
     def unseen(self, provider, job_id, after, limit, kind="source"):
         """The catalog index by feed provider, paged by source key like the DynamoDB index."""

@@ -98,7 +98,10 @@ def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
         )
     except feeds.FeedError as error:
         # The file as a whole is unusable (wrong place, unknown provider or format, gone): the
-        # job says why, and its report is written like any other's.
+        # job says why, and its report is written like any other's. A continuation whose object
+        # changed under it (a new version of the same key) fails its job here: ingest never ran.
+        if resume is not None:
+            jobs.fail(job_id, str(error))
         logger.warning("feed rejected", extra={"reason": str(error)})
         metrics.add_metric(name="FeedsRejected", unit=MetricUnit.Count, value=1)
         sink.send(JobStep(kind="finish", job_id=job_id))

@@ -81,9 +81,13 @@ def test_one_bad_record_rejects_the_whole_contribution_with_reasons(network):
     records = _records("lku", 3)
     records[1] = {**records[1], "fields": [f for f in records[1]["fields"] if "001" not in f]}
     records.append({"leader": "not a leader", "fields": "nope"})
+    records.append(
+        {"leader": "00000nam a2200000 i 4500", "fields": [{"001": "x"}, {"245": {"subfields": [{"a": 5}]}}]}
+    )
     status, answer = network.staff_request("POST", "/contributions", LKU_CAT, {"records": records})
     assert status == 422 and answer["code"] == "invalid-records"
-    assert [e["position"] for e in answer["errors"]] == [2, 4]
+    assert [e["position"] for e in answer["errors"]] == [2, 4, 5]
+    assert "subfields" in answer["errors"][2]["reason"]
     assert "001" in answer["errors"][0]["reason"]
     assert _catalog_sources(network, "member.lku") == {}  # never half-ingested
 

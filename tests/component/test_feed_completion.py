@@ -191,10 +191,10 @@ def test_a_run_near_the_time_limit_checkpoints_and_continues_in_new_invocations(
     key = "feeds/harbor/big.mrc"
     stack.register_provider("harbor")
     stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=(tmp_path / "big.mrc").read_bytes())
-    # Plenty of time for 50 records, then less than the pause margin: each run reads ~50.
-    nearly_out = [900_000] * 50 + [30_000]
+    # Less time left than the pause margin: each run pauses at its first batch end (50 records).
+    nearly_out = [30_000]
     (job,) = stack.invoke("FeedIngestFunction", stack.s3_event(key), remaining=list(nearly_out))["jobs"]
-    assert job["status"] == "reading" and 40 < job["continues_at"] < 60
+    assert job["status"] == "reading" and job["continues_at"] == 51
     continue_queue = stack.deployment.resources["FeedContinueQueue"].url
     runs = 1
     while messages := stack.sqs.receive_message(QueueUrl=continue_queue, MaxNumberOfMessages=1).get(

@@ -453,7 +453,9 @@ class Filer:
         change.keys = self._key_changes(cluster.cluster_id, add=[], remove=dropped)
         self.store.commit(change)
 
-    def withdraw_source(self, provider: str, source_id: str, job_id: str, position: int = 0) -> bool:
+    def withdraw_source(
+        self, provider: str, source_id: str, job_id: str, position: int = 0, unless_seen: bool = False
+    ) -> bool:
         """Withdraw one source record outside a feed batch (what a full-replacement file no longer
         holds; a withdrawn portfolio's brief record): its cluster is recomputed, and becomes a
         tombstone when no source is left.
@@ -461,7 +463,8 @@ class Filer:
         True when `job_id` withdrew it, now or on an earlier try of the same step (so a retried
         step counts it again, exactly once); False when the network does not hold the record or
         something else withdrew it. Position 0 (feed positions start at 1) keeps batch
-        redelivery checks from mistaking it for a row.
+        redelivery checks from mistaking it for a row. `unless_seen`: keep a record that
+        `job_id` itself saw (the sweep's index may lag behind the table).
         """
         key = source_key(provider, source_id)
         for attempt in range(self.retries):
@@ -470,6 +473,8 @@ class Filer:
                 return False
             if existing.withdrawn:
                 return existing.last_job == job_id and existing.last_position == position
+            if unless_seen and job_id in (existing.seen_job, existing.last_job):
+                return False
             try:
                 self._withdraw(existing, job_id, position)
                 return True

@@ -66,6 +66,7 @@ class FinishingLedger(Protocol):
     def get(self, job_id: str, max_rejects: int = 100) -> FeedJob | None: ...
     def advance(self, job_id: str, from_status: str, to_status: str, **fields: object) -> bool: ...
     def all_rejects(self, job_id: str) -> Iterator[Reject]: ...
+    def rejected_source_ids(self, job_id: str) -> set[str]: ...
     def all_warnings(self, job_id: str) -> Iterator[RecordWarning]: ...
     def count_withdrawn_absent(self, job_id: str, page: int, withdrawn: int) -> bool: ...
     def mark_reported(self, job_id: str, report_key: str, rejects_key: str | None) -> bool: ...
@@ -89,7 +90,9 @@ class AbsentWithdrawer(Protocol):
 
 
 class SourceWithdrawer(Protocol):
-    def withdraw_source(self, provider: str, source_id: str, job_id: str, position: int = 0) -> bool: ...
+    def withdraw_source(
+        self, provider: str, source_id: str, job_id: str, position: int = 0, unless_seen: bool = False
+    ) -> bool: ...
 
 
 class PortfolioWithdrawer(Protocol):
@@ -107,7 +110,7 @@ class CatalogWithdrawer:
     def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
         if kind == "portfolio":
             return self.portfolios.withdraw(provider, item_id, job_id)
-        return self.sources.withdraw_source(provider, item_id, job_id)
+        return self.sources.withdraw_source(provider, item_id, job_id, unless_seen=True)
 
 
 class ReportStore(Protocol):
@@ -189,8 +192,9 @@ class FeedFinisher:
     def _withdraw_page(self, job: FeedJob, message: JobStep) -> str:
         if job.status != "withdrawing":
             return f"not withdrawing ({job.status})"
-        # A record the file held but that was rejected is still the provider's: keep it.
-        kept = {r.source_id for r in self.ledger.all_rejects(job.job_id) if r.source_id}
+        # A record the file held but that was rejected is still the provider's: keep it (a
+        # portfolio id is package|title_id|start; a rejected KBART row names its title_id).
+        kept = self.ledger.rejected_source_ids(job.job_id)
         # A MARC file replaces the provider's source records, a KBART file its portfolios (the
         # brief records made from KBART rows go with their last portfolio).
         kind = "portfolio" if job.format == "kbart" else "source"
@@ -198,7 +202,7 @@ class FeedFinisher:
         withdrawn = sum(
             self.withdrawer.withdraw_absent(job.provider, kind, item_id, job.job_id)
             for kind, item_id in items
-            if item_id not in kept
+            if not _held_by_reject(kind, item_id, kept)
         )
         self.ledger.count_withdrawn_absent(job.job_id, message.page, withdrawn)
         if after is not None:
@@ -274,6 +278,15 @@ class FeedFinisher:
             "error": job.error,
         }
         self.events.publish(EVENT_SOURCE, "FeedCompleted", detail)
+
+
+def _held_by_reject(kind: str, item_id: str, rejected: set[str]) -> bool:
+    """Whether a rejected record of the file is this item: a source by its id, a portfolio
+    (package|title_id|coverage start) by its title_id."""
+    if kind == "portfolio":
+        parts = item_id.split("|")
+        return len(parts) > 1 and parts[1] in rejected
+    return item_id in rejected
 
 
 def _key_of(address: str) -> str:

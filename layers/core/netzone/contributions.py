@@ -23,6 +23,7 @@ from netzone.feeds import BatchRecord, RecordBatch
 from netzone.problems import Problem
 
 MAX_RECORDS = 50  # one batch: filed within one API call
+MAX_RECORD_CHARS = 100_000
 CONTRIBUTOR_PREFIX = "member."
 CONTRIBUTORS = ("member_admin", "cataloger")
 
@@ -67,6 +68,26 @@ class BatchFiler(Protocol):
     def file_batch(self, batch: RecordBatch) -> BatchResult: ...
 
 
+def _shape_problem(data: dict) -> str | None:
+    """What makes a MARC-in-JSON record unusable before pymarc sees it: wrong types, size."""
+    if len(json.dumps(data, ensure_ascii=False)) > MAX_RECORD_CHARS:
+        return f"a record may hold at most {MAX_RECORD_CHARS:,} characters (ISO 2709 caps it at 99,999 bytes)"
+    if not isinstance(data.get("leader"), str) or not isinstance(data.get("fields"), list):
+        return 'a MARC-in-JSON record has a "leader" string and a "fields" list'
+    for field in data["fields"]:
+        if not isinstance(field, dict) or len(field) != 1:
+            return 'each field is an object with one tag, e.g. {"245": {...}} or {"001": "..."}'
+        ((tag, value),) = field.items()
+        if isinstance(value, str):
+            continue
+        subfields = value.get("subfields") if isinstance(value, dict) else None
+        if not isinstance(subfields, list) or not all(
+            isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in subfields
+        ):
+            return f"field {tag}: subfields are a list of {{code: text}} objects with text values"
+    return None
+
+
 def contribute(
     principal: access.Principal, body: ContributionBody, members: MemberDirectory, filer: BatchFiler
 ) -> Contribution:
@@ -83,6 +104,10 @@ def contribute(
         )
     records, problems = [], []
     for position, data in enumerate(body.records, start=1):
+        shape = _shape_problem(data)
+        if shape:
+            problems.append({"position": position, "reason": shape})
+            continue
         try:
             record = marc.marc_json_to_record(data)
         except Exception as error:  # pymarc raises many types for a bad MARC-in-JSON record

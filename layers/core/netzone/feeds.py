@@ -275,6 +275,7 @@ class Checkpoint(BaseModel):
     # 2709 or JSON lines); None: a compressed or XML feed is re-read and the first records skipped.
     offset: int | None = Field(default=None, ge=0)
     seq: int = Field(ge=0)  # the next batch's number
+    feed_mode: FeedMode = "incremental"  # the provider's when the file started
     records_read: int = 0
     rejected: int = 0
     warned: int = 0
@@ -312,10 +313,14 @@ class Batcher:
     pending: list = field(default_factory=list)
     pending_bytes: int = 0
 
-    def add(self, item: object, size: int) -> None:
-        if self.pending and (
+    def would_flush(self, size: int) -> bool:
+        """Whether the next item, of `size`, starts a new batch."""
+        return bool(self.pending) and (
             len(self.pending) >= self.max_items or self.pending_bytes + size > self.max_bytes
-        ):
+        )
+
+    def add(self, item: object, size: int) -> None:
+        if self.would_flush(size):
             self.flush()
         self.pending.append(item)
         self.pending_bytes += size
@@ -436,7 +441,13 @@ def ingest(
         # reading is idempotent (batches by seq, rejects by position), so that is always safe.
         summary.already_read = True
         return summary
-    registered = providers.feed_provider(provider)
+    # A continuation keeps what the provider was when the file started: a mid-read change of
+    # feed mode or formats would split one file's records between two regimes.
+    registered = (
+        providers.feed_provider(provider)
+        if resume is None
+        else FeedProvider(code=provider, feed_mode=resume.feed_mode)
+    )
     if registered is None:
         # Import control: only providers the central office registered may feed the network.
         reason = (
@@ -489,20 +500,26 @@ def ingest(
     log = ReadLog(ledger, job_id, summary, reject_flush)
     read_here = 0
     for result, identifier, reject in screen(results, fmt):
-        # Pause only after some progress, so a continuation can never loop without reading.
-        if read_here and should_pause():
-            summary.checkpoint = Checkpoint(
-                job_id=job_id,
-                feed=feed,
-                position=result.position - 1,
-                offset=result.offset if seekable else None,
-                seq=0,
-                records_read=summary.records_read,
-                rejected=summary.rejected,
-                warned=summary.warned,
-                sent=summary.sent,
-            )
-            break
+        if reject is None:
+            data = marc.record_to_marc_json(result.record)  # type: ignore[arg-type]
+            size = len(json.dumps(data, ensure_ascii=False)) // 3  # MARC JSON compresses ~3:1 or better
+            # Pause only where a batch ends anyway, so every run of the file numbers the same
+            # records alike (a re-read from the start after a pause is then harmless), and only
+            # after some progress, so a continuation never loops without reading.
+            if read_here and batcher.would_flush(size) and should_pause():
+                summary.checkpoint = Checkpoint(
+                    job_id=job_id,
+                    feed=feed,
+                    position=result.position - 1,
+                    offset=result.offset if seekable else None,
+                    seq=0,
+                    feed_mode=registered.feed_mode,
+                    records_read=summary.records_read,
+                    rejected=summary.rejected,
+                    warned=summary.warned,
+                    sent=summary.sent,
+                )
+                break
         read_here += 1
         summary.records_read += 1
         if result.warnings:
@@ -510,10 +527,6 @@ def ingest(
         if reject is not None:
             log.reject(reject)
             continue
-        data = marc.record_to_marc_json(result.record)  # type: ignore[arg-type]
-        size = (
-            len(json.dumps(data, ensure_ascii=False)) // 3
-        )  # compression ratio of MARC JSON, conservatively
         batcher.add(BatchRecord(position=result.position, source_id=identifier or "", marc=data), size)
         summary.sent += 1
     batcher.flush()

@@ -300,6 +300,8 @@ class PortfolioFiler:
                 return False
             if item.withdrawn:
                 return item.last_job == job_id and item.last_outcome == "withdrawn"
+            if item.seen_job == job_id:
+                return False  # this job's file holds it (the sweep's index lagged behind)
             try:
                 self._withdraw_brief_record(item, job_id)
                 read_version = item.version

@@ -212,14 +212,16 @@ class DynamoCatalogStore(AwsAdapter):
             item.version = (expected or 0) + 1
 
     def mark_seen(self, source: SourceRecord, job_id: str) -> None:
-        # Not a content change: no version bump, so a concurrent writer's version check holds.
+        # The version moves too: a full-replacement withdrawal that read the record before it
+        # was seen (the index lags) fails its version check, re-reads and keeps it.
         self.client.update_item(
             TableName=self.table,
             Key=to_item({"pk": _source_pk(source.provider, source.source_id), "sk": "SRC"}),
-            UpdateExpression="SET seen_job = :job",
+            UpdateExpression="SET seen_job = :job, version = version + :one",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=to_item({":job": job_id}),
+            ExpressionAttributeValues=to_item({":job": job_id, ":one": 1}),
         )
+        source.version += 1
 
     INDEX_PREFIX = {"source": "SRC#", "portfolio": "PORT#"}
 
@@ -626,6 +628,22 @@ class DynamoJobStore(AwsAdapter):
 
     def all_rejects(self, job_id: str) -> Iterator[Reject]:
         return self._all(job_id, "REJECT#", Reject)
+
+    def rejected_source_ids(self, job_id: str) -> set[str]:
+        """The source ids of a job's rejects (just that attribute, not the rejected bytes)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": f"JOB#{job_id}", ":prefix": "REJECT#"}),
+            "ProjectionExpression": "source_id",
+        }
+        found: set[str] = set()
+        while True:
+            page = self.client.query(**request)
+            found.update(i["source_id"]["S"] for i in page.get("Items", []) if "source_id" in i)
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def all_warnings(self, job_id: str) -> Iterator[RecordWarning]:
         return self._all(job_id, "WARN#", RecordWarning)

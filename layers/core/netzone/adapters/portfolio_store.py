@@ -122,9 +122,10 @@ class DynamoPortfolioStore(AwsAdapter):
             self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": portfolio_pk(provider, source_id), "sk": "PORT"}),
-                UpdateExpression="SET seen_job = :job",
+                # The version moves too, so a withdrawal that read it before it was seen fails.
+                UpdateExpression="SET seen_job = :job, version = version + :one",
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_item({":job": job_id}),
+                ExpressionAttributeValues=to_item({":job": job_id, ":one": 1}),
             )
         except ClientError as error:
             if _is_condition_failure(error):
