@@ -5,7 +5,9 @@ bucket, key and ETag, so a redelivered S3 event finds the same job and a changed
 the same key is a new job. The ingest reads the file once (see `netzone.marc`), rejects what
 cannot be a bibliographic record with a reason, and sends the rest in batches; `record_match`
 counts each record's outcome on the job. Counting is idempotent per batch, so the counters
-add up to the records read even when messages are delivered twice.
+add up to the records read even when messages are delivered twice. Only registered providers
+feed (`ProviderDirectory`); a run near its time limit pauses at a batch end and leaves a
+`Checkpoint`; finishing the job is `netzone.completion`'s.
 """
 
 from __future__ import annotations

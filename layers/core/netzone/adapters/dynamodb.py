@@ -2,11 +2,15 @@
 
 Keys (single-table design inside each table):
 
-    catalog  SRC#<provider>#<source id> / SRC     a provider's source record
+    catalog  SRC#<provider>#<source id> / SRC     a provider's source record (in ByFeedProvider)
              CLU#<cluster id>           / CLU     a cluster and its network record
+             KEY#<match key>            / KEY     the clusters holding a match key
+             TASK#<id> / TASK, TASKS#<status> / <created>#<id>   review tasks and their index
     jobs     JOB#<job id>               / JOB     a feed job and its counters
-             JOB#<job id>               / REJECT#<position>   one rejected record
+             JOB#<job id>               / REJECT#<position>   one rejected record (and its bytes)
+             JOB#<job id>               / WARN#<position>     a record read with warnings
              JOB#<job id>               / BATCH#<seq>         a batch already counted
+             JOB#<job id>               / ABSENT#<page>       a withdrawal page already counted
 
 Clients are created lazily (never at import time) and honour AWS_ENDPOINT_URL.
 """
