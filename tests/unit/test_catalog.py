@@ -225,3 +225,28 @@ def test_conflicts_that_never_settle_surface_as_errors():
     store.commit = always_conflict
     with pytest.raises(VersionConflict):
         catalog.file_batch(_batch(list(synthetic_records(1, "harbor"))), store)
+
+
+def test_a_match_key_too_common_to_identify_stops_growing_and_never_crowds_out_a_match():
+    store = MemoryCatalog()
+    (record,) = synthetic_records(1, "harbor")
+    first = catalog.file_batch(_batch([record]), store)
+    (cluster_id,) = first.clusters
+    # Every content key of the book is also held by as many (lower-numbered) clusters as allowed.
+    content = [
+        k for k in store.clusters[cluster_id].keys if not k.startswith(("isbn", "issn", "oclc", "lccn"))
+    ]
+    assert content, store.clusters[cluster_id].keys
+    for key in content:
+        entry = store.keys[key]
+        entry.clusters = sorted({f"0000{n:04d}" for n in range(catalog.MAX_KEY_CLUSTERS)} | {cluster_id})
+    copy = _copy_as(record, "m-1")
+    second = catalog.file_batch(_batch([copy], job="job2", provider="meridian"), store)
+    assert second.counts == {"merged": 1} and second.clusters == [cluster_id]  # found by identifier
+    # A new book sharing only the saturated keys creates its cluster without growing them.
+    other = _copy_as(record, "m-2")
+    other.remove_fields("020", "022", "035", "010")
+    sizes = {k: len(store.keys[k].clusters) for k in content}
+    third = catalog.file_batch(_batch([other], job="job3", provider="meridian", start=2), store)
+    assert third.counts["created"] + third.counts["merged"] + third.counts["review"] == 1
+    assert {k: len(store.keys[k].clusters) for k in content} == sizes

@@ -32,6 +32,15 @@ from netzone import marc, matching, merge, normalize
 from netzone.feeds import Outcome, RecordBatch, Reject, now
 
 MAX_CANDIDATES = 20  # clusters compared per record; more means the keys are too broad
+# A match key held by this many clusters says nothing about identity (a common title and
+# author): it stops growing and is not used to find candidates. Without the cap a key item
+# would grow with the catalog, cost a rewrite of its whole list per record, and pass
+# DynamoDB's 400 KB item limit on a large network.
+MAX_KEY_CLUSTERS = 100
+
+
+def saturated(entry: KeyEntry | None) -> bool:
+    return entry is not None and len(entry.clusters) >= MAX_KEY_CLUSTERS
 
 
 class VersionConflict(Exception):
@@ -276,7 +285,7 @@ class Filer:
         """Read the key items and candidate clusters of the batch's new records in a few batch reads."""
         wanted = [key for profile in profiles.values() for key in matching.match_keys(profile)]
         entries = view.get_keys(list(dict.fromkeys(wanted)))
-        view.get_clusters(sorted({c for e in entries.values() for c in e.clusters}))
+        view.get_clusters(sorted({c for e in entries.values() if not saturated(e) for c in e.clusters}))
 
     def _file_one(
         self,
@@ -360,7 +369,9 @@ class Filer:
         """Clusters sharing a match key with the record, compared member by member, best first."""
         found_keys = self.store.get_keys(source.keys)
         entries = {k: found_keys.get(k) for k in source.keys}  # None: nobody holds the key yet
-        cluster_ids = sorted({cid for e in found_keys.values() for cid in e.clusters})[:MAX_CANDIDATES]
+        # The clusters sharing the most keys first (an identifier match is never crowded out).
+        shared = Counter(cid for e in found_keys.values() if not saturated(e) for cid in e.clusters)
+        cluster_ids = sorted(shared, key=lambda cid: (-shared[cid], cid))[:MAX_CANDIDATES]
         clusters = self.store.get_clusters(cluster_ids) if cluster_ids else {}
         found = []
         for cluster in clusters.values():
@@ -525,6 +536,8 @@ class Filer:
             entry = entries.get(key)
             read_version = entry.version if entry else None
             clusters = set(entry.clusters) if entry else set()
+            if key in add and cluster_id not in clusters and saturated(entry):
+                continue  # too common to tell manifestations apart: it stops growing
             updated = (clusters | {cluster_id}) if key in add else (clusters - {cluster_id})
             if updated != clusters or entry is None:
                 changes.append((KeyEntry(key, sorted(updated), read_version or 0), read_version))
