@@ -155,6 +155,11 @@ def unpack_items(value: object) -> object:
     return value
 
 
+def pack_message(batch: BaseModel, items: str) -> str:
+    """A batch as an SQS message body: its fields as JSON, its items (`items`) packed."""
+    return json.dumps({**batch.model_dump(exclude={items}), items: pack_items(getattr(batch, items))})
+
+
 class RecordBatch(BaseModel):
     """One SQS message: a run of records from one feed, in feed order."""
 
@@ -170,16 +175,7 @@ class RecordBatch(BaseModel):
     _unpack = field_validator("records", mode="before")(lambda cls, value: unpack_items(value))
 
     def to_message(self) -> str:
-        return json.dumps(
-            {
-                "kind": self.kind,
-                "job_id": self.job_id,
-                "provider": self.provider,
-                "seq": self.seq,
-                "feed_mode": self.feed_mode,
-                "records": pack_items(self.records),
-            }
-        )
+        return pack_message(self, "records")
 
 
 class FeedProvider(BaseModel):

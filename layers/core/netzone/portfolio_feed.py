@@ -35,7 +35,7 @@ from netzone.feeds import (
     ReadLog,
     RecordWarning,
     Reject,
-    pack_items,
+    pack_message,
     reason_kind,
     unpack_items,
 )
@@ -75,16 +75,7 @@ class PortfolioBatch(BaseModel):
     _unpack = field_validator("rows", mode="before")(lambda cls, value: unpack_items(value))
 
     def to_message(self) -> str:
-        return json.dumps(
-            {
-                "kind": self.kind,
-                "job_id": self.job_id,
-                "provider": self.provider,
-                "seq": self.seq,
-                "feed_mode": self.feed_mode,
-                "rows": pack_items(self.rows),
-            }
-        )
+        return pack_message(self, "rows")
 
 
 def _title_id(raw: bytes) -> str | None:
