@@ -127,6 +127,8 @@ def apply_server() -> None:
       directory does not change while the server runs, so the list is read once.
     - werkzeug logs one line per request to moto.log; requests are not logged (warnings and
       errors still are).
+    - the per-item and per-message costs that grow with a table or a queue (`_constant_item_size`,
+      `_constant_time_queue`).
     """
     import logging
 
@@ -142,6 +144,72 @@ def apply_server() -> None:
         backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _cache_condition_expressions()
+    _constant_item_size()
+    _constant_time_queue()
+
+
+def _constant_item_size() -> None:
+    """Check an item's 400 KB limit once per item, not once per attribute.
+
+    moto builds an item attribute by attribute into a `LimitedSizeDict`, which re-measures every
+    attribute already there on each insertion: quadratic in the attributes, and a cluster item or
+    a key item with a long list is measured element by element each time. The sum is the same
+    at the end, so the limit is checked once on it (same error, same bound).
+    """
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    if "item_init" in _server_originals:
+        return
+    _server_originals["item_init"] = Item.__init__
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > 405000:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(values)  # dict.update: no per-insertion re-measuring
+
+    Item.__init__ = item_init  # type: ignore[method-assign]
+
+
+def _constant_time_queue() -> None:
+    """Receive and delete SQS messages without passes over the whole queue.
+
+    A feed read faster than it is matched leaves thousands of batches on MatchQueue. moto's
+    retention check computes every queue attribute (three counts over all messages) for each
+    message it returns, and its delete scans the queue twice; here the retention period is read
+    from the queue and a delete stops at its message (received messages are near the front).
+    """
+    from moto.core.utils import unix_time
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+    from moto.sqs.models import Queue, SQSBackend
+
+    if "delete_message" in _server_originals:
+        return
+    _server_originals["delete_message"] = Queue.delete_message
+    _server_originals["retention"] = SQSBackend.is_message_valid_based_on_retention_period
+
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # already deleted: SQS accepts it again
+        for index, message in enumerate(self._messages):
+            if message.had_receipt_handle(receipt_handle):
+                self.pending_messages.discard(message)
+                self.deleted_messages.update(message.all_receipt_handles)
+                # A new list, as moto builds one: a receive iterating the old list is unaffected.
+                self._messages = self._messages[:index] + self._messages[index + 1 :]
+                return
+        raise ReceiptHandleIsInvalid()
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = self.get_queue(queue_name).message_retention_period
+        return retention_period + message.sent_timestamp / 1000 > unix_time()
+
+    Queue.delete_message = delete_message  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
 
 
 def _cache_condition_expressions(size: int = 4096) -> None:
@@ -204,11 +272,18 @@ def _cache_condition_expressions(size: int = 4096) -> None:
 
 
 def revert_server() -> None:
-    """Undo the condition-expression cache of `apply_server` (for tests that patch in-process)."""
+    """Undo the model patches of `apply_server` (for tests that patch in-process)."""
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.sqs.models import Queue, SQSBackend
 
     if "parse" in _server_originals:
         ConditionExpressionParser.parse = _server_originals.pop("parse")  # type: ignore[method-assign]
+    if "item_init" in _server_originals:
+        Item.__init__ = _server_originals.pop("item_init")  # type: ignore[method-assign]
+    if "delete_message" in _server_originals:
+        Queue.delete_message = _server_originals.pop("delete_message")  # type: ignore[method-assign]
+        SQSBackend.is_message_valid_based_on_retention_period = _server_originals.pop("retention")  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:

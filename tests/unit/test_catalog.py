@@ -250,3 +250,21 @@ def test_a_match_key_too_common_to_identify_stops_growing_and_never_crowds_out_a
     third = catalog.file_batch(_batch([other], job="job3", provider="meridian", start=2), store)
     assert third.counts["created"] + third.counts["merged"] + third.counts["review"] == 1
     assert {k: len(store.keys[k].clusters) for k in content} == sizes
+
+
+def test_a_batch_reads_only_each_records_best_candidates_not_every_cluster_of_its_keys():
+    store = MemoryCatalog()
+    (record,) = synthetic_records(1, "harbor")
+    (cluster_id,) = catalog.file_batch(_batch([record]), store).clusters
+    # Every content key of the book is also held by many other clusters, below the saturation cap.
+    crowd = {f"0000{n:04d}" for n in range(catalog.MAX_KEY_CLUSTERS // 2)}
+    for key in store.clusters[cluster_id].keys:
+        if not key.startswith(("isbn", "issn", "oclc", "lccn")):
+            store.keys[key].clusters = sorted(crowd | {cluster_id})
+    asked: list[str] = []
+    read_clusters = store.get_clusters
+    store.get_clusters = lambda ids: asked.extend(ids) or read_clusters(ids)
+    result = catalog.file_batch(_batch([_copy_as(record, "m-1")], job="job2", provider="meridian"), store)
+    assert result.counts == {"merged": 1} and result.clusters == [cluster_id]
+    # The cluster sharing the identifier keys too ranks first; the crowd is cut at MAX_CANDIDATES.
+    assert cluster_id in asked and len(set(asked)) <= catalog.MAX_CANDIDATES

@@ -151,3 +151,74 @@ def test_a_failed_transaction_restores_items_without_copying_the_table() -> None
             assert copy.deepcopy(table) is not table
     finally:
         moto_server.revert()
+
+
+def _model_scenario() -> dict:
+    """Item sizes at and over the limit, and a queue received, deleted and redelivered."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    outcomes: list = []
+    for size in (1_000, 380_000, 430_000):  # a long list counts element by element
+        item = {
+            "pk": {"S": f"item-{size}"},
+            "clusters": {"L": [{"S": "x" * 98} for _ in range(size // 100)]},
+            "title": {"S": "t"},
+        }
+        try:
+            dynamodb.put_item(TableName=TABLE, Item=item)
+            outcomes.append(
+                ("stored", len(dynamodb.get_item(TableName=TABLE, Key={"pk": item["pk"]})["Item"]))
+            )
+        except ClientError as error:
+            outcomes.append(("refused", error.response["Error"]["Message"]))
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    for n in range(25):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    deleted = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(first[:6])]
+        + [{"Id": "bogus", "ReceiptHandle": "not-a-receipt-handle"}],
+    )
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])  # twice: accepted
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first[6]["ReceiptHandle"], VisibilityTimeout=0)
+    rest = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        rest += batch
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return {
+        "items": outcomes,
+        "first": [m["Body"] for m in first],
+        "deleted": (sorted(e["Id"] for e in deleted["Successful"]), [e["Id"] for e in deleted["Failed"]]),
+        "rest": sorted(m["Body"] for m in rest),
+        "left": (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesNotVisible"]),
+    }
+
+
+def test_item_size_and_queue_patches_give_the_same_answers() -> None:
+    with mock_aws():
+        unpatched = _model_scenario()
+    moto_server._constant_item_size()
+    moto_server._constant_time_queue()
+    try:
+        with mock_aws():
+            patched = _model_scenario()
+    finally:
+        moto_server.revert_server()
+    assert patched == unpatched
+    # The scenario exercises what it claims: a refusal, a redelivery, a failed delete.
+    assert [kind for kind, _ in patched["items"]] == ["stored", "stored", "refused"]
+    assert "m6" in patched["rest"] and patched["deleted"][1] == ["bogus"]
+    # 15 never received, and m6 made visible again; m7-m9 are still in flight.
+    assert len(patched["rest"]) == 25 - 10 + 1 and patched["left"] == ("0", "3")

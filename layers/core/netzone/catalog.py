@@ -23,6 +23,7 @@ import hashlib
 import secrets
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,6 +42,13 @@ MAX_KEY_CLUSTERS = 100
 
 def saturated(entry: KeyEntry | None) -> bool:
     return entry is not None and len(entry.clusters) >= MAX_KEY_CLUSTERS
+
+
+def ranked_candidates(entries: Iterable[KeyEntry]) -> list[str]:
+    """The clusters a record is compared with: those sharing the most of its keys first (an
+    identifier match is never crowded out), at most MAX_CANDIDATES; saturated keys say nothing."""
+    shared = Counter(cid for e in entries if not saturated(e) for cid in e.clusters)
+    return sorted(shared, key=lambda cid: (-shared[cid], cid))[:MAX_CANDIDATES]
 
 
 class VersionConflict(Exception):
@@ -282,10 +290,14 @@ class Filer:
         return result
 
     def _prefetch(self, profiles: dict[int, matching.Profile], view: _BatchView) -> None:
-        """Read the key items and candidate clusters of the batch's new records in a few batch reads."""
-        wanted = [key for profile in profiles.values() for key in matching.match_keys(profile)]
-        entries = view.get_keys(list(dict.fromkeys(wanted)))
-        view.get_clusters(sorted({c for e in entries.values() if not saturated(e) for c in e.clusters}))
+        """Read the key items and candidate clusters of the batch's new records in a few batch reads.
+
+        Only each record's own candidates are read: every cluster of every key would be up to
+        MAX_KEY_CLUSTERS per key, most of them never compared."""
+        keys_of = [matching.match_keys(profile) for profile in profiles.values()]
+        entries = view.get_keys(list(dict.fromkeys(key for keys in keys_of for key in keys)))
+        wanted = {c for keys in keys_of for c in ranked_candidates(entries[k] for k in keys if k in entries)}
+        view.get_clusters(sorted(wanted))
 
     def _file_one(
         self,
@@ -369,9 +381,7 @@ class Filer:
         """Clusters sharing a match key with the record, compared member by member, best first."""
         found_keys = self.store.get_keys(source.keys)
         entries = {k: found_keys.get(k) for k in source.keys}  # None: nobody holds the key yet
-        # The clusters sharing the most keys first (an identifier match is never crowded out).
-        shared = Counter(cid for e in found_keys.values() if not saturated(e) for cid in e.clusters)
-        cluster_ids = sorted(shared, key=lambda cid: (-shared[cid], cid))[:MAX_CANDIDATES]
+        cluster_ids = ranked_candidates(found_keys.values())
         clusters = self.store.get_clusters(cluster_ids) if cluster_ids else {}
         found = []
         for cluster in clusters.values():
