@@ -128,7 +128,8 @@ def apply_server() -> None:
     - werkzeug logs one line per request to moto.log; requests are not logged (warnings and
       errors still are).
     - the per-item and per-message costs that grow with a table or a queue (`_constant_item_size`,
-      `_constant_time_queue`).
+      `_constant_time_queue`), and the per-value cost of DynamoDB's wire format
+      (`_attribute_values_by_their_member`).
     """
     import logging
 
@@ -146,6 +147,7 @@ def apply_server() -> None:
     _cache_condition_expressions()
     _constant_item_size()
     _constant_time_queue()
+    _attribute_values_by_their_member()
 
 
 def _constant_item_size() -> None:
@@ -271,6 +273,56 @@ def _cache_condition_expressions(size: int = 4096) -> None:
     ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
 
 
+def _attribute_values_by_their_member() -> None:
+    """Parse and serialize a DynamoDB AttributeValue by the one member it has, not all ten.
+
+    moto's model-driven parser and serializer visit every member of a structure shape for every
+    value: an AttributeValue (S, N, B, SS, NS, BS, M, L, NULL, BOOL) costs ten look-ups, so a
+    key item listing 100 clusters costs a thousand, and reading and writing items dominated the
+    local stack's time. An AttributeValue holds exactly one member; for a value with one known
+    member only that member is visited, with moto's own handler (anything else goes the usual
+    way), so the outcome is the same.
+    """
+    from moto.core.parse import BaseJSONParser
+    from moto.core.serialize import BaseJSONSerializer
+
+    if "parse_structure" in _server_originals:
+        return
+    parse_structure = _server_originals["parse_structure"] = BaseJSONParser._parse_structure
+    serialize_structure = _server_originals["serialize_structure"] = BaseJSONSerializer._serialize_type_structure
+
+    def one_member(shape: Any, value: Any) -> tuple[str, Any] | None:
+        if shape.name != "AttributeValue" or not isinstance(value, dict) or len(value) != 1:
+            return None
+        ((name, inner),) = value.items()
+        member = shape.members.get(name)
+        if member is None or inner is None or member.serialization.get("name", name) != name:
+            return None
+        return name, member
+
+    def parse(self: Any, shape: Any, value: Any) -> Any:
+        found = one_member(shape, value)
+        if found is None:
+            return parse_structure(self, shape, value)
+        name, member = found
+        parsed = self.MAP_TYPE()
+        parsed[name] = self._parse_shape(member, value[name])
+        return parsed
+
+    def serialize(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        found = one_member(shape, value) if key else None
+        if found is None:
+            return serialize_structure(self, serialized, value, shape, key)
+        name, member = found
+        wrapper = self.MAP_TYPE()
+        member.parent = shape
+        self._serialize_structure_member(wrapper, value, member, name)
+        self._default_serialize(serialized, wrapper, shape, key)
+
+    BaseJSONParser._parse_structure = parse  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]
+
+
 def revert_server() -> None:
     """Undo the model patches of `apply_server` (for tests that patch in-process)."""
     from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -284,6 +336,12 @@ def revert_server() -> None:
     if "delete_message" in _server_originals:
         Queue.delete_message = _server_originals.pop("delete_message")  # type: ignore[method-assign]
         SQSBackend.is_message_valid_based_on_retention_period = _server_originals.pop("retention")  # type: ignore[method-assign]
+    if "parse_structure" in _server_originals:
+        from moto.core.parse import BaseJSONParser
+        from moto.core.serialize import BaseJSONSerializer
+
+        BaseJSONParser._parse_structure = _server_originals.pop("parse_structure")  # type: ignore[method-assign]
+        BaseJSONSerializer._serialize_type_structure = _server_originals.pop("serialize_structure")  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -222,3 +222,93 @@ def test_item_size_and_queue_patches_give_the_same_answers() -> None:
     assert "m6" in patched["rest"] and patched["deleted"][1] == ["bogus"]
     # 15 never received, and m6 made visible again; m7-m9 are still in flight.
     assert len(patched["rest"]) == 25 - 10 + 1 and patched["left"] == ("0", "3")
+
+
+EVERY_TYPE = {
+    "pk": {"S": "every-type"},
+    "n": {"N": "12.5"},
+    "b": {"B": b"\x00\xffbinary"},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2"]},
+    "bs": {"BS": [b"\x01", b"\x02"]},
+    "m": {"M": {"inner": {"L": [{"S": "x"}, {"NULL": True}, {"BOOL": False}, {"M": {"deep": {"N": "3"}}}]}}},
+    "l": {"L": [{"S": f"CLU{n:04d}"} for n in range(100)]},
+    "null": {"NULL": True},
+    "bool": {"BOOL": True},
+}
+
+
+def _wire_scenario() -> list:
+    """Every attribute type through every read and write path, and a malformed value."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    key = {"pk": EVERY_TYPE["pk"]}
+    answers: list = [
+        dynamodb.put_item(TableName=TABLE, Item=EVERY_TYPE, ReturnValues="ALL_OLD").get("Attributes")
+    ]
+    answers.append(dynamodb.get_item(TableName=TABLE, Key=key)["Item"])
+    answers.append(dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key]}})["Responses"])
+    answers.append(
+        dynamodb.query(
+            TableName=TABLE, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": key["pk"]}
+        )["Items"]
+    )
+    answers.append(dynamodb.scan(TableName=TABLE, FilterExpression="#b = :t", ExpressionAttributeNames={"#b": "bool"},
+                                 ExpressionAttributeValues={":t": {"BOOL": True}})["Items"])  # fmt: skip
+    answers.append(
+        dynamodb.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET l = list_append(l, :more), n = n + :one",
+            ExpressionAttributeValues={":more": {"L": [{"S": "CLU9999"}]}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    )
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": {**EVERY_TYPE, "pk": {"S": "second"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+    )
+    for malformed in ({"S": "x", "N": "1"}, {"Q": "unknown"}, {"S": None}):
+        try:
+            dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "bad"}, "v": malformed})
+            answers.append(
+                ("stored", dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "bad"}}).get("Item"))
+            )
+        except Exception as error:  # noqa: BLE001 - the error itself is the answer compared
+            answers.append(("refused", type(error).__name__, str(error)))
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    for record in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]:
+        answers.append(
+            (record["eventName"], record["dynamodb"].get("OldImage"), record["dynamodb"].get("NewImage"))
+        )
+    return answers
+
+
+def test_attribute_values_read_by_their_one_member_give_the_same_wire_answers() -> None:
+    with mock_aws():
+        unpatched = _wire_scenario()
+    moto_server._attribute_values_by_their_member()
+    try:
+        with mock_aws():
+            patched = _wire_scenario()
+    finally:
+        moto_server.revert_server()
+    assert patched == unpatched
+    assert patched[1] == EVERY_TYPE  # and the answers are the item itself
+    assert sum(1 for answer in patched if isinstance(answer, tuple) and answer[0] == "refused") >= 2
