@@ -289,7 +289,9 @@ def _attribute_values_by_their_member() -> None:
     if "parse_structure" in _server_originals:
         return
     parse_structure = _server_originals["parse_structure"] = BaseJSONParser._parse_structure
-    serialize_structure = _server_originals["serialize_structure"] = BaseJSONSerializer._serialize_type_structure
+    serialize_structure = _server_originals["serialize_structure"] = (
+        BaseJSONSerializer._serialize_type_structure
+    )
 
     def one_member(shape: Any, value: Any) -> tuple[str, Any] | None:
         if shape.name != "AttributeValue" or not isinstance(value, dict) or len(value) != 1:
