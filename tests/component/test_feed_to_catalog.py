@@ -1,5 +1,6 @@
 import json
 
+import boto3
 from defusedxml import ElementTree
 
 from demo.feeds import synthetic_records, write_iso2709, write_marcxml, write_mixed_iso2709
@@ -183,3 +184,22 @@ def test_marc8_gaps_are_kept_as_warnings_on_the_job(stack, tmp_path, corpus):
     assert sum(job["counts"].values()) == job["records_read"]
     assert job["records_with_warnings"] >= 1
     assert job["warnings"] and all(w["warnings"] for w in job["warnings"])
+
+
+def test_a_match_key_item_holds_its_clusters_as_a_string_set(stack):
+    from netzone.adapters.dynamodb import DynamoCatalogStore
+    from netzone.catalog import Commit, KeyEntry
+
+    table = stack.deployment.name_of("CatalogTable")
+    store = DynamoCatalogStore(table, boto3.client("dynamodb"))
+    store.commit(Commit(keys=[(KeyEntry("isbn:9780000000002", ["CLU-B", "CLU-A"]), None)]))
+    raw = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": "KEY#isbn:9780000000002"}, "sk": {"S": "KEY"}}
+    )
+    assert sorted(raw["Item"]["clusters"]["SS"]) == ["CLU-A", "CLU-B"]
+    (entry,) = store.get_keys(["isbn:9780000000002"]).values()
+    assert entry.clusters == ["CLU-A", "CLU-B"] and entry.version == 1
+    # The last cluster released: DynamoDB has no empty set, the item keeps its version.
+    store.commit(Commit(keys=[(KeyEntry(entry.key, [], entry.version), entry.version)]))
+    (entry,) = store.get_keys(["isbn:9780000000002"]).values()
+    assert entry.clusters == [] and entry.version == 2

@@ -150,7 +150,7 @@ class DynamoCatalogStore(AwsAdapter):
         if not keys:
             return {}
         items = batch_get(self.client, self.table, [{"pk": _key_pk(k), "sk": "KEY"} for k in keys])
-        return {i["key"]: KeyEntry(i["key"], list(i.get("clusters", [])), int(i["version"])) for i in items}
+        return {i["key"]: KeyEntry(i["key"], sorted(i.get("clusters", ())), int(i["version"])) for i in items}
 
     def get_task(self, task_id: str) -> ReviewTask | None:
         response = self.client.get_item(
@@ -187,7 +187,10 @@ class DynamoCatalogStore(AwsAdapter):
         for cluster, expected in change.clusters:
             actions.append(self._put(self._cluster_item(cluster, expected), expected))
         for entry, expected in change.keys:
-            item = {"pk": _key_pk(entry.key), "sk": "KEY", "key": entry.key, "clusters": entry.clusters}
+            # A string set: what the list is, and one value on the wire, not one per cluster.
+            # (DynamoDB has no empty set: a key no cluster holds has no `clusters`.)
+            clusters = set(entry.clusters) or None
+            item = {"pk": _key_pk(entry.key), "sk": "KEY", "key": entry.key, "clusters": clusters}
             actions.append(self._put(item | {"version": (expected or 0) + 1}, expected))
         for task, expected in change.tasks:
             actions.append(self._put(self._task_item(task, expected), expected))
