@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord, VersionConflict
-from netzone.feeds import FeedJob, FeedProvider, RecordBatch, Reject
+from netzone.feeds import FeedJob, FeedProvider, RecordBatch, Reject, newer_mark
 
 
 class MemoryCatalog:
@@ -55,18 +55,23 @@ class MemoryCatalog:
         self.audit.extend(change.audit)
         self.commits += 1
 
-    def mark_seen(self, source, job_id):
-        self.sources[source.key].seen_job = job_id
-        self.sources[source.key].version += 1
+    def mark_seen(self, source, mark):
+        stored = self.sources[source.key]
+        if not newer_mark(stored.seen_job, mark):
+            return  # marks never move back
+        stored.seen_job = source.seen_job = mark
+        stored.version += 1
         source.version += 1
 
-    def unseen(self, provider, job_id, after, limit, kind="source"):
+    def unseen(self, provider, mark, after, limit, kind="source"):
         """The catalog index by feed provider, paged by source key like the DynamoDB index."""
         keys = sorted(
             k for k, s in self.sources.items() if s.provider == provider and (after is None or k > after)
         )
         page = keys[:limit]
-        found = [("source", self.sources[k].source_id) for k in page if self.sources[k].seen_job != job_id]
+        found = [
+            ("source", self.sources[k].source_id) for k in page if newer_mark(self.sources[k].seen_job, mark)
+        ]
         return found, (page[-1] if len(keys) > limit else None)
 
 
@@ -204,12 +209,13 @@ class MemoryPortfolios:
             self.links.setdefault(item.cluster_id, {})[item.key] = item.key
         self.saves += 1
 
-    def mark_seen(self, provider, source_id, job_id):
+    def mark_seen(self, provider, source_id, mark):
         stored = self.items.get(f"{provider}|{source_id}")
         if stored is None:
             raise VersionConflict(f"{provider}|{source_id}")
-        stored.seen_job = job_id
-        self.seen_updates += 1
+        if newer_mark(stored.seen_job, mark):
+            stored.seen_job = mark
+            self.seen_updates += 1
 
     def for_cluster(self, cluster_id):
         return [copy.deepcopy(self.items[k]) for k in self.links.get(cluster_id, {})]

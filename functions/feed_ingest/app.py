@@ -155,6 +155,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
             etag=obj.eTag or "",
             size=obj.size,
             version_id=obj.versionId,
+            dropped_at=record.eventTime.isoformat(),
         )
         results.append(_read(feed, None))
     return {"jobs": results}

@@ -57,6 +57,7 @@ class Stack:
         self.s3 = boto3.client("s3")
         self.sqs = boto3.client("sqs")
         self.bucket = deployment.name_of("FeedBucket")
+        self._drop_times: dict[tuple[str, str], int] = {}
         self.queue_url = deployment.resources["MatchQueue"].url
 
     def invoke(self, function: str, payload: dict, remaining: list[int] | None = None) -> dict:
@@ -71,6 +72,9 @@ class Stack:
         obj.update(key=quote_plus(key), eTag=head["ETag"].strip('"'), size=head["ContentLength"])
         if head.get("VersionId"):
             obj["versionId"] = head["VersionId"]
+        # Each put a second after the one before; a redelivered event keeps its time, as on S3.
+        dropped = self._drop_times.setdefault((key, head["ETag"]), len(self._drop_times))
+        payload["Records"][0]["eventTime"] = f"2026-11-22T10:{dropped // 60:02d}:{dropped % 60:02d}.000Z"
         return payload
 
     def register_provider(self, code: str, **fields) -> None:

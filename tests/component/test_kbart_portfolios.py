@@ -171,7 +171,9 @@ def test_withdrawn_portfolios_leave_discovery_and_the_provider_index_shows_them(
         ExpressionAttributeValues={":p": {"S": "openlink"}, ":portfolios": {"S": "PORT#openlink#"}},
     )["Items"]
     assert len(index) == 2
-    assert {i["seen_job"]["S"] for i in index} == {job["job_id"]}
+    # The file's seen mark: when it was dropped (the S3 event's time), then the job.
+    (mark,) = {i["seen_job"]["S"] for i in index}
+    assert mark.startswith("2026-11-22T10:") and mark.endswith(f"+00:00#{job['job_id']}")
     assert {i["withdrawn"]["BOOL"] for i in index} == {False}
 
     filer = PortfolioFiler(_catalog(stack), DynamoPortfolioStore(table))

@@ -41,29 +41,76 @@ def test_job_steps_round_trip_as_queue_messages():
     assert JobStep(kind="finish", job_id="j1").to_message() == '{"kind":"finish","job_id":"j1","page":0}'
 
 
-def test_a_full_replacement_sweep_keeps_what_the_file_held_even_if_its_index_lagged():
+def _meridian(count):
     from demo.feeds import synthetic_records
+    from netzone import marc
+    from netzone.feeds import BatchRecord
+
+    return [
+        BatchRecord(position=n, source_id=r["001"].data, marc=marc.record_to_marc_json(r))
+        for n, r in enumerate(synthetic_records(count, "meridian"), 1)
+    ]
+
+
+def _full(job_id, day, items):
+    from netzone.feeds import FeedRef, RecordBatch, seen_mark
+
+    feed = FeedRef(
+        bucket="b",
+        key=f"feeds/meridian/{job_id}.mrc",
+        etag=job_id,
+        dropped_at=f"2026-11-{day:02d}T00:00:00+00:00",
+    )
+    mark = seen_mark(job_id, feed)
+    return RecordBatch(
+        job_id=job_id, provider="meridian", seq=0, records=items, feed_mode="full", seen_mark=mark
+    ), mark
+
+
+def test_a_full_replacement_sweep_keeps_what_the_file_held_even_if_its_index_lagged():
     from fakes import MemoryCatalog
-    from netzone import catalog, marc
-    from netzone.feeds import BatchRecord, RecordBatch
+    from netzone import catalog
+    from netzone.feeds import RecordBatch
 
     store = MemoryCatalog()
     filer = catalog.Filer(store)
-    records = list(synthetic_records(2, "meridian"))
-    items = [
-        BatchRecord(position=n, source_id=r["001"].data, marc=marc.record_to_marc_json(r))
-        for n, r in enumerate(records, 1)
-    ]
+    items = _meridian(2)
     filer.file_batch(RecordBatch(job_id="a", provider="meridian", seq=0, records=items))
     # Job b's file holds the first record unchanged: it is marked seen (and its version moves).
     before = store.sources[f"meridian|{items[0].source_id}"].version
-    filer.file_batch(RecordBatch(job_id="b", provider="meridian", seq=0, records=items[:1], feed_mode="full"))
+    batch, mark = _full("b", 2, items[:1])
+    filer.file_batch(batch)
     held = store.sources[f"meridian|{items[0].source_id}"]
-    assert held.seen_job == "b" and held.version == before + 1
+    assert held.seen_job == mark and held.version == before + 1
     # A stale index offers both to b's sweep: the one b saw stays, the other goes.
-    assert filer.withdraw_source("meridian", items[0].source_id, "b", unless_seen=True) is False
-    assert filer.withdraw_source("meridian", items[1].source_id, "b", unless_seen=True) is True
+    assert filer.withdraw_source("meridian", items[0].source_id, "b", unless_seen=mark) is False
+    assert filer.withdraw_source("meridian", items[1].source_id, "b", unless_seen=mark) is True
     assert not held.withdrawn and store.sources[f"meridian|{items[1].source_id}"].withdrawn
+
+
+def test_two_full_files_in_flight_the_older_sweep_keeps_what_the_newer_file_holds():
+    from fakes import MemoryCatalog
+    from netzone import catalog
+
+    store = MemoryCatalog()
+    filer = catalog.Filer(store)
+    items = _meridian(4)
+    older, older_mark = _full("older", 1, items[:3])  # records 1-3
+    newer, newer_mark = _full("newer", 2, items[1:])  # records 2-4: record 1 is gone
+    filer.file_batch(newer.model_copy(update={"records": items[1:2]}))  # the newer file starts first
+    filer.file_batch(older)
+    filer.file_batch(newer.model_copy(update={"records": items[2:], "seq": 1}))
+    marks = {i.source_id: store.sources[f"meridian|{i.source_id}"].seen_job for i in items}
+    # Record 2 was filed by the newer file first: the older one's pass did not move its mark back.
+    assert [marks[i.source_id] for i in items] == [older_mark, newer_mark, newer_mark, newer_mark]
+
+    def sweep(mark, job):
+        found, _ = store.unseen("meridian", mark, None, 100)
+        return [sid for _, sid in found if filer.withdraw_source("meridian", sid, job, unless_seen=mark)]
+
+    assert sweep(older_mark, "older") == []  # everything is the older file's or newer
+    assert sweep(newer_mark, "newer") == [items[0].source_id]  # only the newer file's absence goes
+    assert [store.sources[f"meridian|{i.source_id}"].withdrawn for i in items] == [True, False, False, False]
 
 
 def test_a_rejected_row_keeps_its_portfolios_and_a_rejected_record_its_source():

@@ -2,6 +2,7 @@
 
 import gzip
 import io
+import itertools
 from collections import Counter
 
 import pytest
@@ -16,8 +17,13 @@ from netzone.portfolios import PortfolioFiler, choose_cluster
 FILE = "OpenLink_NorthConsortium_EbooksAndJournals_2026-01-15.txt"
 
 
+_drops = itertools.count(1)
+
+
 def _feed(name=FILE, provider="openlink", etag="e1"):
-    return FeedRef(bucket="b", key=f"feeds/{provider}/{name}", etag=etag)
+    """A dropped file; each drop later than the one before, as S3 event times are."""
+    dropped_at = f"2026-11-01T00:00:{next(_drops):02d}+00:00"
+    return FeedRef(bucket="b", key=f"feeds/{provider}/{name}", etag=etag, dropped_at=dropped_at)
 
 
 def _marc_batch(records, provider="harbor"):
@@ -173,7 +179,7 @@ def test_a_resent_file_is_unchanged_and_a_full_feed_only_marks_rows_seen():
     assert world.file(second, mode="full") == {"unchanged": 4}
     assert (world.portfolios.saves, world.catalog.commits) == (saves, commits)
     assert world.portfolios.seen_updates == 4
-    assert {p.seen_job for p in world.portfolios.items.values()} == {second[0].job_id}
+    assert {p.seen_job for p in world.portfolios.items.values()} == {second[0].seen_mark}
 
 
 def test_a_changed_row_is_rewritten_in_place():

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from pymarc import Record
 
 from netzone import marc, matching, merge, normalize
-from netzone.feeds import Outcome, RecordBatch, Reject, now
+from netzone.feeds import Outcome, RecordBatch, Reject, newer_mark, now
 
 MAX_CANDIDATES = 20  # clusters compared per record; more means the keys are too broad
 # A match key held by this many clusters says nothing about identity (a common title and
@@ -139,8 +139,9 @@ class CatalogStore(Protocol):
         """Write everything or nothing; VersionConflict if any item moved. Versions advance on success."""
         ...
 
-    def mark_seen(self, source: SourceRecord, job_id: str) -> None:
-        """Note that a full-replacement file held this record unchanged (no version change)."""
+    def mark_seen(self, source: SourceRecord, mark: str) -> None:
+        """Note that a full-replacement file held this record unchanged: its seen mark, unless
+        the record carries a newer one already (marks never move back)."""
         ...
 
 
@@ -203,8 +204,8 @@ class _BatchView:
     def get_task(self, task_id: str) -> ReviewTask | None:
         return self.store.get_task(task_id)
 
-    def mark_seen(self, source: SourceRecord, job_id: str) -> None:
-        self.store.mark_seen(source, job_id)
+    def mark_seen(self, source: SourceRecord, mark: str) -> None:
+        self.store.mark_seen(source, mark)
 
     def get_keys(self, keys: list[str]) -> dict[str, KeyEntry]:
         missing = [k for k in dict.fromkeys(keys) if k not in self.keys]
@@ -321,9 +322,8 @@ class Filer:
             return "withdrawn", existing.cluster_id, None
         digest = content_hash(record)
         if existing is not None and existing.content_hash == digest and not existing.withdrawn:
-            if batch.feed_mode == "full" and existing.seen_job != batch.job_id:
-                self.store.mark_seen(existing, batch.job_id)
-                existing.seen_job = batch.job_id
+            if batch.feed_mode == "full" and newer_mark(existing.seen_job, batch.seen_mark):
+                self.store.mark_seen(existing, batch.seen_mark)
             return "unchanged", existing.cluster_id, None
 
         profile = profile or matching.profile(record)
@@ -342,7 +342,8 @@ class Filer:
             last_job=batch.job_id,
             last_position=position,
             updated_at=now(),
-            seen_job=batch.job_id,
+            # A mark never moves back: an older file re-sending the record keeps the newer mark.
+            seen_job=max(existing.seen_job or "" if existing else "", batch.seen_mark) or None,
         )
         if existing is not None and not existing.withdrawn:
             # A new version of a record we hold stays in its cluster, which is recomputed.
@@ -475,7 +476,7 @@ class Filer:
         self.store.commit(change)
 
     def withdraw_source(
-        self, provider: str, source_id: str, job_id: str, position: int = 0, unless_seen: bool = False
+        self, provider: str, source_id: str, job_id: str, position: int = 0, unless_seen: str | None = None
     ) -> bool:
         """Withdraw one source record outside a feed batch (what a full-replacement file no longer
         holds; a withdrawn portfolio's brief record): its cluster is recomputed, and becomes a
@@ -484,8 +485,9 @@ class Filer:
         True when `job_id` withdrew it, now or on an earlier try of the same step (so a retried
         step counts it again, exactly once); False when the network does not hold the record or
         something else withdrew it. Position 0 (feed positions start at 1) keeps batch
-        redelivery checks from mistaking it for a row. `unless_seen`: keep a record that
-        `job_id` itself saw (the sweep's index may lag behind the table).
+        redelivery checks from mistaking it for a row. `unless_seen` (a file's seen mark): keep a
+        record that file, or a newer one, holds (the sweep's index may lag behind the table, and
+        a newer full file of the provider may be in flight).
         """
         key = source_key(provider, source_id)
         for attempt in range(self.retries):
@@ -494,7 +496,9 @@ class Filer:
                 return False
             if existing.withdrawn:
                 return existing.last_job == job_id and existing.last_position == position
-            if unless_seen and job_id in (existing.seen_job, existing.last_job):
+            if unless_seen and (
+                not newer_mark(existing.seen_job, unless_seen) or existing.last_job == job_id
+            ):
                 return False
             try:
                 self._withdraw(existing, job_id, position)

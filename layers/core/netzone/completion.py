@@ -8,7 +8,8 @@ on MatchQueue, so every step is retried and idempotent like a record batch:
    `withdraw_absent` step is queued; any other job completes at once.
 2. `withdraw_absent` (one page of the provider's catalog index per step): every source record
    (MARC file) or portfolio (KBART file) of the provider that this job's file did not hold
-   (`seen_job` is another job) is withdrawn; the last page completes the job.
+   (its `seen_job` mark is older than this file's, `feeds.seen_mark`) is withdrawn; what a
+   newer file of the provider already holds is kept. The last page completes the job.
 3. Completing writes `reports/<provider>/<file>.json` (counts, timings, every reject with its
    position, source id and reason) and, when something was rejected,
    `rejects/<provider>/<file>` (the rejected records as sent, ready to fix and resend), then
@@ -31,7 +32,7 @@ from typing import IO, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from netzone import kbart, marc
-from netzone.feeds import FeedJob, RecordWarning, Reject, now, reason_kind
+from netzone.feeds import FeedJob, RecordWarning, Reject, now, reason_kind, seen_mark
 
 # How a rejects file holds records of each feed format: extension, header, separator, footer.
 # KBART rows go under the Phase II header: a KBART rejects file is itself a KBART file.
@@ -74,29 +75,32 @@ class FinishingLedger(Protocol):
 
 class ProviderHoldings(Protocol):
     def unseen(
-        self, provider: str, job_id: str, after: str | None, limit: int, kind: str = "source"
+        self, provider: str, mark: str, after: str | None, limit: int, kind: str = "source"
     ) -> tuple[list[tuple[str, str]], str | None]:
-        """One page of what the provider's feeds put in the catalog and `job_id` did not see:
-        (kind, id) pairs of one kind ("source" records from MARC files, or "portfolio"s from
-        KBART files) and where the next page starts."""
+        """One page of what the provider's feeds put in the catalog and no file as new as the
+        seen mark `mark` holds: (kind, id) pairs of one kind ("source" records from MARC files,
+        or "portfolio"s from KBART files) and where the next page starts."""
         ...
 
 
 class AbsentWithdrawer(Protocol):
-    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
-        """Withdraw one item a full-replacement file no longer holds; True when `job_id`
-        withdrew it (now or on an earlier try), False when it was gone already."""
+    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str, mark: str) -> bool:
+        """Withdraw one item a full-replacement file (seen mark `mark`) no longer holds, unless
+        that file or a newer one does; True when `job_id` withdrew it (now or on an earlier
+        try), False when it was gone already or is held."""
         ...
 
 
 class SourceWithdrawer(Protocol):
     def withdraw_source(
-        self, provider: str, source_id: str, job_id: str, position: int = 0, unless_seen: bool = False
+        self, provider: str, source_id: str, job_id: str, position: int = 0, unless_seen: str | None = None
     ) -> bool: ...
 
 
 class PortfolioWithdrawer(Protocol):
-    def withdraw(self, provider: str, source_id: str, job_id: str) -> bool: ...
+    def withdraw(
+        self, provider: str, source_id: str, job_id: str, unless_seen: str | None = None
+    ) -> bool: ...
 
 
 @dataclass
@@ -107,10 +111,10 @@ class CatalogWithdrawer:
     sources: SourceWithdrawer
     portfolios: PortfolioWithdrawer
 
-    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str) -> bool:
+    def withdraw_absent(self, provider: str, kind: str, item_id: str, job_id: str, mark: str) -> bool:
         if kind == "portfolio":
-            return self.portfolios.withdraw(provider, item_id, job_id)
-        return self.sources.withdraw_source(provider, item_id, job_id, unless_seen=True)
+            return self.portfolios.withdraw(provider, item_id, job_id, unless_seen=mark)
+        return self.sources.withdraw_source(provider, item_id, job_id, unless_seen=mark)
 
 
 class ReportStore(Protocol):
@@ -198,9 +202,10 @@ class FeedFinisher:
         # A MARC file replaces the provider's source records, a KBART file its portfolios (the
         # brief records made from KBART rows go with their last portfolio).
         kind = "portfolio" if job.format == "kbart" else "source"
-        items, after = self.holdings.unseen(job.provider, job.job_id, message.after, WITHDRAW_PAGE, kind)
+        mark = seen_mark(job.job_id, job.feed)
+        items, after = self.holdings.unseen(job.provider, mark, message.after, WITHDRAW_PAGE, kind)
         withdrawn = sum(
-            self.withdrawer.withdraw_absent(job.provider, kind, item_id, job.job_id)
+            self.withdrawer.withdraw_absent(job.provider, kind, item_id, job.job_id, mark)
             for kind, item_id in items
             if not _held_by_reject(kind, item_id, kept)
         )

@@ -88,6 +88,19 @@ class FeedRef(BaseModel):
     etag: str
     size: int | None = None
     version_id: str | None = None
+    dropped_at: str | None = None  # the S3 event's time: orders a provider's files
+
+
+def seen_mark(job_id: str, feed: FeedRef) -> str:
+    """What a file leaves on each record (and portfolio) it holds: when it was dropped, then the
+    job. Marks order a provider's files, so when two full-replacement files are in flight the
+    older one's sweep keeps what the newer one holds, and a mark never moves back."""
+    return f"{feed.dropped_at or ''}#{job_id}"
+
+
+def newer_mark(current: str | None, mark: str) -> bool:
+    """True when `mark` is newer than the mark an item carries (or it carries none)."""
+    return current is None or current < mark
 
 
 class Reject(BaseModel):
@@ -169,8 +182,10 @@ class RecordBatch(BaseModel):
     seq: int = Field(ge=0)
     records: list[BatchRecord]
     # The provider's feed mode when the file was read: a full-replacement feed marks every
-    # record it holds as seen (seen_job), so what it no longer holds can be withdrawn.
+    # record it holds as seen (seen_job, with `seen_mark`), so what it no longer holds can be
+    # withdrawn.
     feed_mode: FeedMode = "incremental"
+    seen_mark: str = ""
 
     _unpack = field_validator("records", mode="before")(lambda cls, value: unpack_items(value))
 
@@ -488,7 +503,12 @@ def ingest(
         results = _resumed(results, resume)
     batcher = Batcher(
         lambda seq, records: RecordBatch(
-            job_id=job_id, provider=provider, seq=seq, records=records, feed_mode=registered.feed_mode
+            job_id=job_id,
+            provider=provider,
+            seq=seq,
+            records=records,
+            feed_mode=registered.feed_mode,
+            seen_mark=seen_mark(job_id, feed),
         ),
         sink,
         max_records,

@@ -37,6 +37,7 @@ from netzone.feeds import (
     Reject,
     pack_message,
     reason_kind,
+    seen_mark,
     unpack_items,
 )
 
@@ -68,9 +69,10 @@ class PortfolioBatch(BaseModel):
     provider: str
     seq: int = Field(ge=0)
     rows: list[PortfolioRow]
-    # Full replacement: every row marks its portfolio as seen by this job (seen_job), so that
-    # what the file no longer holds can be withdrawn once the job is done.
+    # Full replacement: every row marks its portfolio as seen by this file (seen_job, with
+    # `seen_mark`), so that what the file no longer holds can be withdrawn once the job is done.
     feed_mode: FeedMode = "incremental"
+    seen_mark: str = ""
 
     _unpack = field_validator("rows", mode="before")(lambda cls, value: unpack_items(value))
 
@@ -112,7 +114,12 @@ def ingest(
         raise FeedError(str(exc)) from exc
     batcher = Batcher(
         lambda seq, rows: PortfolioBatch(
-            job_id=job_id, provider=provider, seq=seq, rows=rows, feed_mode=feed_mode
+            job_id=job_id,
+            provider=provider,
+            seq=seq,
+            rows=rows,
+            feed_mode=feed_mode,
+            seen_mark=seen_mark(job_id, feed),
         ),
         sink,
         max_records,

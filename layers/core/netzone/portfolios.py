@@ -30,7 +30,7 @@ from typing import Protocol
 
 from netzone import catalog, kbart, marc
 from netzone.catalog import BatchResult, CatalogStore, VersionConflict
-from netzone.feeds import BatchRecord, Outcome, RecordBatch, Reject, now
+from netzone.feeds import BatchRecord, Outcome, RecordBatch, Reject, newer_mark, now
 from netzone.portfolio_feed import PortfolioBatch, PortfolioRow
 
 
@@ -90,8 +90,9 @@ class PortfolioStore(Protocol):
         VersionConflict if the portfolio moved; the version advances on success."""
         ...
 
-    def mark_seen(self, provider: str, source_id: str, job_id: str) -> None:
-        """Set only seen_job (an unchanged row of a full-replacement feed)."""
+    def mark_seen(self, provider: str, source_id: str, mark: str) -> None:
+        """Set only seen_job to a full-replacement file's seen mark (an unchanged row), unless
+        the portfolio carries a newer one (marks never move back)."""
         ...
 
     def for_cluster(self, cluster_id: str) -> list[PortfolioItem]:
@@ -234,9 +235,9 @@ class PortfolioFiler:
             and existing.content_hash == digest
         ):
             # Already there as it is (also a row without identifiers that found its brief record).
-            if batch.feed_mode == "full" and existing.seen_job != batch.job_id:
-                self.store.mark_seen(batch.provider, row.portfolio_id, batch.job_id)
-                existing.seen_job = batch.job_id
+            if batch.feed_mode == "full" and newer_mark(existing.seen_job, batch.seen_mark):
+                self.store.mark_seen(batch.provider, row.portfolio_id, batch.seen_mark)
+                existing.seen_job = batch.seen_mark
             return "unchanged", cluster_id, None
         item = PortfolioItem(
             provider=batch.provider,
@@ -245,7 +246,7 @@ class PortfolioFiler:
             portfolio=data,
             content_hash=digest,
             brief_source=brief_source,
-            seen_job=batch.job_id,
+            seen_job=max(existing.seen_job or "" if existing else "", batch.seen_mark) or None,
             version=existing.version if existing else 0,
             last_job=batch.job_id,
             last_position=row.position,
@@ -274,6 +275,7 @@ class PortfolioFiler:
             provider=batch.provider,
             seq=batch.seq,
             feed_mode=batch.feed_mode,
+            seen_mark=batch.seen_mark,
             records=[
                 BatchRecord(position=position, source_id=source_id, marc=marc.record_to_marc_json(record))
             ],
@@ -284,8 +286,9 @@ class PortfolioFiler:
 
     # ------------------------------------------------------------ withdrawing
 
-    def withdraw(self, provider: str, source_id: str, job_id: str) -> bool:
-        """Withdraw a provider's portfolio (a full-replacement feed no longer lists it).
+    def withdraw(self, provider: str, source_id: str, job_id: str, unless_seen: str | None = None) -> bool:
+        """Withdraw a provider's portfolio (a full-replacement feed no longer lists it), unless
+        it carries the seen mark `unless_seen` of that file or a newer one.
 
         Marks it withdrawn and removes its link under the cluster, conditional on the version
         read; when its cluster is a brief record made from this row alone (no other source, no
@@ -300,8 +303,8 @@ class PortfolioFiler:
                 return False
             if item.withdrawn:
                 return item.last_job == job_id and item.last_outcome == "withdrawn"
-            if item.seen_job == job_id:
-                return False  # this job's file holds it (the sweep's index lagged behind)
+            if unless_seen and not newer_mark(item.seen_job, unless_seen):
+                return False  # this file or a newer one holds it (the sweep's index lagged behind)
             try:
                 self._withdraw_brief_record(item, job_id)
                 read_version = item.version

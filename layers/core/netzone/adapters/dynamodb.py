@@ -44,6 +44,10 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Binary) else v) for k, v in data.items()}
 
 
+# A seen mark only moves forward (feeds.seen_mark): the item exists and carries an older mark.
+SEEN_BEFORE = "attribute_exists(pk) AND (attribute_not_exists(seen_job) OR seen_job < :mark)"
+
+
 def _is_condition_failure(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code")
     if code == "ConditionalCheckFailedException":
@@ -218,32 +222,38 @@ class DynamoCatalogStore(AwsAdapter):
         for item, expected in [*change.sources, *change.clusters, *change.keys, *change.tasks]:
             item.version = (expected or 0) + 1
 
-    def mark_seen(self, source: SourceRecord, job_id: str) -> None:
+    def mark_seen(self, source: SourceRecord, mark: str) -> None:
         # The version moves too: a full-replacement withdrawal that read the record before it
         # was seen (the index lags) fails its version check, re-reads and keeps it.
-        self.client.update_item(
-            TableName=self.table,
-            Key=to_item({"pk": _source_pk(source.provider, source.source_id), "sk": "SRC"}),
-            UpdateExpression="SET seen_job = :job, version = version + :one",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=to_item({":job": job_id, ":one": 1}),
-        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": _source_pk(source.provider, source.source_id), "sk": "SRC"}),
+                UpdateExpression="SET seen_job = :mark, version = version + :one",
+                ConditionExpression=SEEN_BEFORE,
+                ExpressionAttributeValues=to_item({":mark": mark, ":one": 1}),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return  # a newer file marked it meanwhile: its mark stays
+            raise
+        source.seen_job = mark
         source.version += 1
 
     INDEX_PREFIX = {"source": "SRC#", "portfolio": "PORT#"}
 
     def unseen(
-        self, provider: str, job_id: str, after: str | None, limit: int, kind: str = "source"
+        self, provider: str, mark: str, after: str | None, limit: int, kind: str = "source"
     ) -> tuple[list[tuple[str, str]], str | None]:
-        """One page of the provider's source records (or portfolios) that `job_id` did not see,
-        from the sparse index ByFeedProvider (a Query on the provider: it is a listing)."""
+        """One page of the provider's source records (or portfolios) with a seen mark older than
+        `mark`, from the sparse index ByFeedProvider (a Query on the provider: it is a listing)."""
         prefix = self.INDEX_PREFIX[kind] + provider + "#"
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "ByFeedProvider",
             "KeyConditionExpression": "feed_provider = :provider AND begins_with(pk, :prefix)",
-            "FilterExpression": "attribute_not_exists(seen_job) OR seen_job <> :job",
-            "ExpressionAttributeValues": to_item({":provider": provider, ":job": job_id, ":prefix": prefix}),
+            "FilterExpression": "attribute_not_exists(seen_job) OR seen_job < :mark",
+            "ExpressionAttributeValues": to_item({":provider": provider, ":mark": mark, ":prefix": prefix}),
             "Limit": limit,
         }
         if after:

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from netzone.adapters import AwsAdapter
-from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, to_item
+from netzone.adapters.dynamodb import SEEN_BEFORE, _is_condition_failure, batch_get, from_item, to_item
 from netzone.catalog import VersionConflict
 from netzone.portfolios import PortfolioItem
 
@@ -117,19 +117,19 @@ class DynamoPortfolioStore(AwsAdapter):
             raise
         item.version = version
 
-    def mark_seen(self, provider: str, source_id: str, job_id: str) -> None:
+    def mark_seen(self, provider: str, source_id: str, mark: str) -> None:
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": portfolio_pk(provider, source_id), "sk": "PORT"}),
                 # The version moves too, so a withdrawal that read it before it was seen fails.
-                UpdateExpression="SET seen_job = :job, version = version + :one",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_item({":job": job_id, ":one": 1}),
+                UpdateExpression="SET seen_job = :mark, version = version + :one",
+                ConditionExpression=SEEN_BEFORE,
+                ExpressionAttributeValues=to_item({":mark": mark, ":one": 1}),
             )
         except ClientError as error:
             if _is_condition_failure(error):
-                raise VersionConflict(f"portfolio {provider}|{source_id} is gone") from error
+                return  # a newer file marked it meanwhile (portfolios are never deleted)
             raise
 
     def for_cluster(self, cluster_id: str) -> list[PortfolioItem]:
