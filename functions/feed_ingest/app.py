@@ -155,7 +155,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
             etag=obj.eTag or "",
             size=obj.size,
             version_id=obj.versionId,
-            dropped_at=record.eventTime.isoformat(),
+            dropped_at=record.eventTime.isoformat(timespec="microseconds"),  # fixed width: sorts as text
         )
         results.append(_read(feed, None))
     return {"jobs": results}
