@@ -589,6 +589,33 @@ class CheckReport(BaseModel):
     # what was read before that.
     error: str | None = None
 
+    def tally(
+        self,
+        position: int,
+        offset: int | None,
+        source_id: str | None,
+        warnings: list[str],
+        reject: Reject | None,
+        max_rejects: int,
+        max_warnings: int,
+    ) -> None:
+        """Count one record (or KBART row) read: accepted or rejected, with or without warnings."""
+        self.records_read += 1
+        if warnings:
+            self.records_with_warnings += 1
+            if len(self.warnings) < max_warnings:
+                self.warnings.append(
+                    RecordWarning(position=position, source_id=source_id, warnings=warnings, offset=offset)
+                )
+        if reject is None:
+            self.accepted += 1
+            return
+        self.rejected += 1
+        if len(self.rejects) < max_rejects:
+            self.rejects.append(reject)
+        reason = reason_kind(reject.reason)
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
     @property
     def exit_status(self) -> int:
         """0: everything would be accepted; 1: something would be rejected; 2: unreadable file."""
@@ -612,26 +639,9 @@ def check(stream: BinaryIO, *, max_rejects: int = 20, max_warnings: int = 20) ->
             return portfolio_feed.check(opened, report, max_rejects=max_rejects, max_warnings=max_warnings)
         results = marc.read_opened(report.format, opened)
         for result, identifier, reject in screen(results, report.format):
-            report.records_read += 1
-            if result.warnings:
-                report.records_with_warnings += 1
-                if len(report.warnings) < max_warnings:
-                    report.warnings.append(
-                        RecordWarning(
-                            position=result.position,
-                            source_id=identifier,
-                            warnings=result.warnings,
-                            offset=result.offset,
-                        )
-                    )
-            if reject is None:
-                report.accepted += 1
-                continue
-            report.rejected += 1
-            if len(report.rejects) < max_rejects:
-                report.rejects.append(reject)
-            reason = reason_kind(reject.reason)
-            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+            report.tally(
+                result.position, result.offset, identifier, result.warnings, reject, max_rejects, max_warnings
+            )
     except marc.UnknownFormat as exc:
         report.error = str(exc)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:

@@ -33,10 +33,8 @@ from netzone.feeds import (
     IngestSummary,
     JobLedger,
     ReadLog,
-    RecordWarning,
     Reject,
     pack_message,
-    reason_kind,
     seen_mark,
     unpack_items,
 )
@@ -167,34 +165,17 @@ def check(
     """`feeds.check` for a KBART file (already opened): every row counted as accepted or rejected."""
     try:
         for result in kbart.read_kbart(stream):
-            report.records_read += 1
             identifier = kbart.source_id(result.portfolio) if result.portfolio else _title_id(result.raw)
-            if result.warnings:
-                report.records_with_warnings += 1
-                if len(report.warnings) < max_warnings:
-                    report.warnings.append(
-                        RecordWarning(
-                            position=result.position,
-                            source_id=identifier,
-                            warnings=result.warnings,
-                            offset=result.offset,
-                        )
-                    )
-            if result.error is None:
-                report.accepted += 1
-                continue
-            report.rejected += 1
-            if len(report.rejects) < max_rejects:
-                report.rejects.append(
-                    Reject(
-                        position=result.position,
-                        source_id=identifier,
-                        reason=result.error,
-                        offset=result.offset,
-                    )
+            reject = (
+                None
+                if result.error is None
+                else Reject(
+                    position=result.position, source_id=identifier, reason=result.error, offset=result.offset
                 )
-            reason = reason_kind(result.error)
-            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+            )
+            report.tally(
+                result.position, result.offset, identifier, result.warnings, reject, max_rejects, max_warnings
+            )
     except kbart.KbartHeaderError as exc:
         report.error = str(exc)
     except (OSError, EOFError, zlib.error) as exc:
