@@ -60,6 +60,26 @@ def _is_condition_failure(error: ClientError) -> bool:
     return False
 
 
+def query_page(
+    client, table: str, pk: str, limit: int, after: str | None, forward: bool = True, prefix: str = ""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a partition, in sort-key order (optionally only sort keys starting with
+    `prefix`): its items as plain dicts, and the sort key the next page starts after."""
+    values = {":pk": pk} | ({":prefix": prefix} if prefix else {})
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else ""),
+        "ExpressionAttributeValues": to_item(values),
+        "Limit": limit,
+        "ScanIndexForward": forward,
+    }
+    if after:
+        request["ExclusiveStartKey"] = to_item({"pk": pk, "sk": after})
+    response = client.query(**request)
+    last = response.get("LastEvaluatedKey")
+    return [from_item(i) for i in response.get("Items", [])], (from_item(last)["sk"] if last else None)
+
+
 def batch_get(client, table: str, keys: list[dict[str, Any]], attempts: int = 8) -> list[dict[str, Any]]:
     """BatchGetItem in chunks of 100, retrying unprocessed keys with backoff."""
     found: list[dict[str, Any]] = []
@@ -164,24 +184,15 @@ class DynamoCatalogStore(AwsAdapter):
 
     def list_tasks(self, status: str, limit: int, after: str | None) -> tuple[list[ReviewTask], str | None]:
         """Review tasks by status, oldest first, paged (a Query on the status's index partition)."""
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": f"TASKS#{status}"}),
-            "Limit": limit,
-        }
-        if after:
-            request["ExclusiveStartKey"] = to_item({"pk": f"TASKS#{status}", "sk": after})
-        response = self.client.query(**request)
-        ids = [from_item(i)["task_id"] for i in response.get("Items", [])]
+        index, last = query_page(self.client, self.table, f"TASKS#{status}", limit, after)
+        ids = [i["task_id"] for i in index]
         items = (
             batch_get(self.client, self.table, [{"pk": _task_pk(t), "sk": "TASK"} for t in ids])
             if ids
             else []
         )
         tasks = sorted((self._task(i) for i in items), key=lambda t: (t.created_at or "", t.task_id))
-        last = response.get("LastEvaluatedKey")
-        return tasks, (from_item(last)["sk"] if last else None)
+        return tasks, last
 
     # -- writes
     def commit(self, change: Commit) -> None:
@@ -266,22 +277,8 @@ class DynamoCatalogStore(AwsAdapter):
         return found, (json.dumps(from_item(last), sort_keys=True) if last else None)
 
     def audit_page(self, scope: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": f"AUDIT#{scope}"}),
-            "Limit": limit,
-            "ScanIndexForward": False,
-        }
-        if after:
-            request["ExclusiveStartKey"] = to_item({"pk": f"AUDIT#{scope}", "sk": after})
-        response = self.client.query(**request)
-        items = [
-            {k: v for k, v in from_item(i).items() if k not in ("pk", "sk")}
-            for i in response.get("Items", [])
-        ]
-        last = response.get("LastEvaluatedKey")
-        return items, (from_item(last)["sk"] if last else None)
+        items, last = query_page(self.client, self.table, f"AUDIT#{scope}", limit, after, forward=False)
+        return [{k: v for k, v in i.items() if k not in ("pk", "sk")} for i in items], last
 
     def _put(self, item: dict[str, Any], expected: int | None) -> dict[str, Any]:
         return {"Put": {"TableName": self.table, "Item": to_item(item), **_version_condition(expected)}}

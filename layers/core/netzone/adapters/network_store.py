@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from netzone.adapters import AwsAdapter
-from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, to_item
+from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, query_page, to_item
 from netzone.feeds import FeedProvider
 from netzone.merge import DEFAULT_PRIORITY
 from netzone.network import AuditEntry, VersionMismatch, audit_scopes, provider_key
@@ -43,8 +43,8 @@ def _untoken(token: str, prefix: str) -> str:
     return sk
 
 
-def _clean(item: dict[str, Any]) -> dict[str, Any]:
-    data = from_item(item)
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
     data.pop("pk", None)
     data.pop("sk", None)
     return _ints(data)
@@ -72,7 +72,7 @@ class DynamoNetworkStore(AwsAdapter):
         response = self.client.get_item(
             TableName=self.table, Key=to_item({"pk": PARTITION, "sk": key}), ConsistentRead=True
         )
-        return _clean(response["Item"]) if "Item" in response else None
+        return _clean(from_item(response["Item"])) if "Item" in response else None
 
     def get_many(self, keys: list[str]) -> dict[str, dict]:
         unique = list(dict.fromkeys(keys))
@@ -88,20 +88,9 @@ class DynamoNetworkStore(AwsAdapter):
     def _query(
         self, pk: str, prefix: str, limit: int, after: str | None, forward: bool
     ) -> tuple[list[dict], str | None]:
-        values = {":pk": pk} | ({":prefix": prefix} if prefix else {})
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else ""),
-            "ExpressionAttributeValues": to_item(values),
-            "Limit": limit,
-            "ScanIndexForward": forward,
-        }
-        if after:
-            request["ExclusiveStartKey"] = to_item({"pk": pk, "sk": _untoken(after, prefix)})
-        response = self.client.query(**request)
-        items = [_clean(i) for i in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, _token(from_item(last)["sk"]) if last else None
+        start = _untoken(after, prefix) if after else None
+        items, last = query_page(self.client, self.table, pk, limit, start, forward, prefix)
+        return [_clean(i) for i in items], _token(last) if last else None
 
     def write(self, key: str, item: dict, expected_version: int | None, audit: AuditEntry) -> None:
         if expected_version is None:
