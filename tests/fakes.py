@@ -66,7 +66,9 @@ class MemoryCatalog:
     def unseen(self, provider, mark, after, limit, kind="source"):
         """The catalog index by feed provider, paged by source key like the DynamoDB index."""
         keys = sorted(
-            k for k, s in self.sources.items() if s.provider == provider and (after is None or k > after)
+            k
+            for k, s in self.sources.items()
+            if s.provider == provider and not s.brief and (after is None or k > after)
         )
         page = keys[:limit]
         found = [

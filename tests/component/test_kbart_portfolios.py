@@ -172,6 +172,15 @@ def test_withdrawn_portfolios_leave_discovery_and_the_provider_index_shows_them(
     )["Items"]
     assert len(index) == 2
     # The file's seen mark: when it was dropped (the S3 event's time), then the job.
+    # The brief record made from a row is not in the index: it goes with its portfolio, never
+    # with a full-replacement MARC file of the provider.
+    briefs = boto3.client("dynamodb").query(
+        TableName=table,
+        IndexName="ByFeedProvider",
+        KeyConditionExpression="feed_provider = :p AND begins_with(pk, :sources)",
+        ExpressionAttributeValues={":p": {"S": "openlink"}, ":sources": {"S": "SRC#openlink#"}},
+    )["Items"]
+    assert briefs == [] and _catalog(stack).get_sources([("openlink", rows[1]["title_id"])])
     (mark,) = {i["seen_job"]["S"] for i in index}
     assert mark.startswith("2026-11-22T10:") and mark.endswith(f"+00:00#{job['job_id']}")
     assert {i["withdrawn"]["BOOL"] for i in index} == {False}

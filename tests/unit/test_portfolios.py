@@ -361,3 +361,17 @@ def test_feed_check_counts_kbart_rows_like_ingest():
     assert header_only.exit_status == 2 and "no rows" in header_only.error
     broken = feeds.check(io.BytesIO(b"publication_title\ttitle_id\n"))
     assert broken.exit_status == 2 and "KBART" in broken.error
+
+
+def test_brief_records_go_with_their_portfolios_not_with_the_providers_marc_files():
+    world = World()
+    _, (batch,), _ = world.ingest(_kbart_bytes(list(synthetic_kbart_rows([], 1))))
+    world.file([batch])
+    (brief,) = world.catalog.sources.values()
+    assert brief.brief
+    (record,) = synthetic_records(1, "openlink")
+    catalog.Filer(world.catalog).file_batch(_marc_batch([record], provider="openlink"))
+    # A full-replacement MARC file of the provider sweeps its MARC records only.
+    found, _ = world.catalog.unseen("openlink", "9999", None, 100)
+    assert found == [("source", record["001"].data)]
+    assert not world.catalog.sources[f"openlink|{record['001'].data}"].brief

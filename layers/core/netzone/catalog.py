@@ -74,8 +74,12 @@ class SourceRecord:
     last_position: int | None = None
     last_outcome: str | None = None
     updated_at: str | None = None
-    # The last feed job whose file held this record (a full-replacement feed withdraws the rest).
+    # The seen mark of the newest file that held this record (a full-replacement feed
+    # withdraws the rest; feeds.seen_mark).
     seen_job: str | None = None
+    # Made from a KBART row, not sent as MARC: it goes with its portfolios (withdrawn with the
+    # last of them), never with the provider's full-replacement MARC files.
+    brief: bool = False
 
     @property
     def key(self) -> str:
@@ -344,6 +348,7 @@ class Filer:
             updated_at=now(),
             # A mark never moves back: an older file re-sending the record keeps the newer mark.
             seen_job=max(existing.seen_job or "" if existing else "", batch.seen_mark) or None,
+            brief=batch.brief,
         )
         if existing is not None and not existing.withdrawn:
             # A new version of a record we hold stays in its cluster, which is recomputed.

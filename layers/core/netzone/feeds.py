@@ -186,6 +186,7 @@ class RecordBatch(BaseModel):
     # withdrawn.
     feed_mode: FeedMode = "incremental"
     seen_mark: str = ""
+    brief: bool = False  # brief records made from KBART rows (netzone.portfolios)
 
     _unpack = field_validator("records", mode="before")(lambda cls, value: unpack_items(value))
 

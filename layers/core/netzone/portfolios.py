@@ -276,6 +276,7 @@ class PortfolioFiler:
             seq=batch.seq,
             feed_mode=batch.feed_mode,
             seen_mark=batch.seen_mark,
+            brief=True,
             records=[
                 BatchRecord(position=position, source_id=source_id, marc=marc.record_to_marc_json(record))
             ],

@@ -307,7 +307,10 @@ class DynamoCatalogStore(AwsAdapter):
             "last_outcome": source.last_outcome,
             "updated_at": source.updated_at,
             "seen_job": source.seen_job,
-            "feed_provider": source.provider,  # the sparse index ByFeedProvider
+            "brief": source.brief or None,
+            # The sparse index ByFeedProvider: what the provider's MARC files sent (a brief
+            # record goes with its portfolios, which are indexed themselves).
+            "feed_provider": None if source.brief else source.provider,
         }
 
     @staticmethod
@@ -367,6 +370,7 @@ class DynamoCatalogStore(AwsAdapter):
             last_outcome=item.get("last_outcome"),
             updated_at=item.get("updated_at"),
             seen_job=item.get("seen_job"),
+            brief=bool(item.get("brief", False)),
         )
 
     @staticmethod
