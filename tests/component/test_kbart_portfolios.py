@@ -221,3 +221,36 @@ def test_a_full_replacement_kbart_list_withdraws_the_portfolios_it_no_longer_lis
     assert stack.get(f"/bibs/{attached}")[0] == 200
     assert stack.get(f"/bibs/{brief}", accept="application/json")[0] == 410  # brief record: tombstone
     assert len(_portfolios(stack, _cluster_of(stack, records[0]))) == 1
+
+
+def test_a_kbart_list_read_near_the_time_limit_continues_in_new_invocations(
+    stack, tmp_path, quick_transactions
+):
+    from demo.feeds import write_kbart
+
+    path = tmp_path / "OpenLink_Global_Ebooks_2026-01-15.txt"
+    write_kbart(path, list(synthetic_kbart_rows([], 120)))
+    key = f"feeds/openlink/{path.name}"
+    stack.register_provider("openlink")
+    stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=path.read_bytes())
+    # Less time left than the pause margin: each run pauses at its first batch end.
+    nearly_out = [30_000]
+    (job,) = stack.invoke("FeedIngestFunction", stack.s3_event(key), remaining=list(nearly_out))["jobs"]
+    assert job["status"] == "reading" and job["continues_at"] == 51
+    continue_queue = stack.deployment.resources["FeedContinueQueue"].url
+    runs = 1
+    while messages := stack.sqs.receive_message(QueueUrl=continue_queue, MaxNumberOfMessages=1).get(
+        "Messages"
+    ):
+        assert "offset" not in json.loads(messages[0]["Body"])  # a KBART list is re-read, rows skipped
+        sqs_event = stack.sqs_event(messages)
+        sqs_event["Records"][0]["eventSourceARN"] = stack.deployment.resources["FeedContinueQueue"].arn
+        stack.invoke("FeedIngestFunction", sqs_event, remaining=list(nearly_out))
+        stack.sqs.delete_message(QueueUrl=continue_queue, ReceiptHandle=messages[0]["ReceiptHandle"])
+        runs += 1
+    assert runs == 3
+    stack.drain()
+    shown = _job(stack, job["job_id"])
+    assert shown["status"] == "completed" and shown["records_read"] == 120
+    assert sum(shown["counts"].values()) == 120 and shown["counts"]["rejected"] == 0
+    assert len(stack.catalog_items("PORT#openlink#")) == 120

@@ -375,3 +375,45 @@ def test_brief_records_go_with_their_portfolios_not_with_the_providers_marc_file
     found, _ = world.catalog.unseen("openlink", "9999", None, 100)
     assert found == [("source", record["001"].data)]
     assert not world.catalog.sources[f"openlink|{record['001'].data}"].brief
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_paused_kbart_ingest_continues_from_its_checkpoint_as_if_never_paused(compressed):
+    rows = list(synthetic_kbart_rows([], 30))
+    rows[4] = dict(rows[4], title_id="bad-date", date_first_issue_online="2020-13")
+    rows[17] = dict(rows[17], access_type="X")
+    data = _kbart_bytes(rows)
+    data = gzip.compress(data) if compressed else data
+    world = World()
+    _, whole, whole_ledger = world.ingest(data, max_records=4)
+
+    sink, ledger, resume, runs = ListSink(), MemoryLedger(), None, 0
+    while True:
+        runs += 1
+        summary = feeds.ingest(
+            io.BytesIO(data),  # a KBART list is re-read from the start and the rows read skipped
+            _feed(etag="paused"),
+            sink=sink,
+            ledger=ledger,
+            providers=MemoryProviders(everyone=True),
+            max_records=4,
+            resume=resume,
+            should_pause=lambda: True,  # asked at batch ends, after some progress: pause at each
+        )
+        if summary.checkpoint is None:
+            break
+        resume = feeds.Checkpoint.model_validate_json(summary.checkpoint.to_message())  # via the queue
+        assert resume.offset is None
+    assert runs > 3
+    # Paused only where a batch ends anyway: the same batches, numbered alike, as one read.
+    assert [[(r.position, r.portfolio_id) for r in b.rows] for b in sink.batches] == [
+        [(r.position, r.portfolio_id) for r in b.rows] for b in whole
+    ]
+    assert [b.seq for b in sink.batches] == list(range(len(whole)))
+    (job_id,) = ledger.finished
+    (whole_job,) = whole_ledger.finished
+    assert ledger.finished[job_id] == whole_ledger.finished[whole_job]  # read once, counted once
+    assert (
+        sorted(ledger.rejects[job_id]) == sorted(whole_ledger.rejects[whole_job])
+        and len(ledger.rejects[job_id]) == 2
+    )

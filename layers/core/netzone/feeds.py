@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 from pymarc import Record
@@ -286,7 +286,8 @@ class Checkpoint(BaseModel):
     feed: FeedRef
     position: int = Field(ge=0)  # records read so far; the next one is position + 1
     # Byte offset of the next record in the object when it can be read from there (plain ISO
-    # 2709 or JSON lines); None: a compressed or XML feed is re-read and the first records skipped.
+    # 2709 or JSON lines); None: a compressed, XML or KBART feed is re-read and the first records
+    # (rows) skipped.
     offset: int | None = Field(default=None, ge=0)
     seq: int = Field(ge=0)  # the next batch's number
     feed_mode: FeedMode = "incremental"  # the provider's when the file started
@@ -497,11 +498,13 @@ def ingest(
             feed_mode=registered.feed_mode,
             max_records=max_records,
             max_bytes=max_bytes,
+            resume=resume,
+            should_pause=should_pause,
         )
     results = marc.read_opened(fmt, opened)
     seekable = not compressed and fmt in ("iso2709", "marc-json")
     if resume is not None:
-        results = _resumed(results, resume)
+        results = resumed(results, resume)
     batcher = Batcher(
         lambda seq, records: RecordBatch(
             job_id=job_id,
@@ -560,8 +563,8 @@ def ingest(
     return summary
 
 
-def _resumed(results: Iterator[marc.ReadResult], resume: Checkpoint) -> Iterator[marc.ReadResult]:
-    """The records after a checkpoint, numbered as in the whole file."""
+def resumed(results: Iterator[Any], resume: Checkpoint) -> Iterator[Any]:
+    """The records (or KBART rows) after a checkpoint, numbered as in the whole file."""
     if resume.offset is None:  # re-read from the start: skip what was read before
         for result in results:
             if result.position > resume.position:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import zlib
+from collections.abc import Callable
 from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -26,6 +27,7 @@ from netzone import kbart
 from netzone.feeds import (
     Batcher,
     BatchSink,
+    Checkpoint,
     CheckReport,
     FeedError,
     FeedMode,
@@ -35,6 +37,7 @@ from netzone.feeds import (
     ReadLog,
     Reject,
     pack_message,
+    resumed,
     seen_mark,
     unpack_items,
 )
@@ -97,19 +100,27 @@ def ingest(
     max_records: int = 50,
     max_bytes: int = 180_000,
     reject_flush: int = 25,
+    resume: Checkpoint | None = None,
+    should_pause: Callable[[], bool] = lambda: False,
 ) -> IngestSummary:
     """Read a KBART file (already opened, gzip undone) into portfolio batches; the job is started.
 
     The package is the file name's (`kbart.package_from_filename`) unless a row names its own
-    in a KBART Automation `package_name` column.
+    in a KBART Automation `package_name` column. Near the time limit a run pauses at a batch
+    end, as `feeds.ingest` does; a continuation re-reads the list and skips the rows read.
     """
     summary = IngestSummary(job_id=job_id, format=FORMAT)
+    if resume is not None:
+        summary.records_read, summary.rejected = resume.records_read, resume.rejected
+        summary.warned, summary.sent = resume.warned, resume.sent
     package = kbart.package_from_filename(feed.key).package
     try:
         results = kbart.read_kbart(stream, provider=provider, package=package)
     except (kbart.KbartHeaderError, OSError, EOFError) as exc:
         ledger.fail(job_id, str(exc))
         raise FeedError(str(exc)) from exc
+    if resume is not None:
+        results = resumed(results, resume)
     batcher = Batcher(
         lambda seq, rows: PortfolioBatch(
             job_id=job_id,
@@ -122,20 +133,40 @@ def ingest(
         sink,
         max_records,
         max_bytes,
+        seq=resume.seq if resume is not None else 0,
     )
     log = ReadLog(ledger, job_id, summary, reject_flush)
+    read_here = 0
     for result in results:
-        summary.records_read += 1
         portfolio = result.portfolio
         if portfolio is not None and portfolio.extra.get("package_name"):
             portfolio = dataclasses.replace(portfolio, package=portfolio.extra["package_name"])
         identifier = portfolio_id(portfolio) if portfolio is not None else _title_id(result.raw)
-        if result.warnings:
-            log.warn(result.position, identifier, result.warnings, result.offset)
         error = result.error
         if portfolio is not None and len(identifier or "") > MAX_PORTFOLIO_ID:
             error = f"package and title_id together are longer than {MAX_PORTFOLIO_ID} characters"
-        if portfolio is None or error:
+        data = portfolio.to_dict() if portfolio is not None and not error else None
+        size = len(json.dumps(data, ensure_ascii=False)) // 3 if data is not None else 0
+        # As in feeds.ingest: pause only where a batch ends anyway, after some progress, so
+        # every run of the list numbers the same rows alike.
+        if data is not None and read_here and batcher.would_flush(size) and should_pause():
+            summary.checkpoint = Checkpoint(
+                job_id=job_id,
+                feed=feed,
+                position=result.position - 1,
+                seq=0,
+                feed_mode=feed_mode,
+                records_read=summary.records_read,
+                rejected=summary.rejected,
+                warned=summary.warned,
+                sent=summary.sent,
+            )
+            break
+        read_here += 1
+        summary.records_read += 1
+        if result.warnings:
+            log.warn(result.position, identifier, result.warnings, result.offset)
+        if data is None:
             log.reject(
                 Reject(
                     position=result.position,
@@ -146,13 +177,15 @@ def ingest(
                 )
             )
             continue
-        data = portfolio.to_dict()
         row = PortfolioRow(position=result.position, portfolio_id=identifier or "", portfolio=data)
-        batcher.add(row, len(json.dumps(data, ensure_ascii=False)) // 3)
+        batcher.add(row, size)
         summary.sent += 1
     batcher.flush()
     log.flush()
     summary.batches = batcher.seq
+    if summary.checkpoint is not None:
+        summary.checkpoint.seq = batcher.seq
+        return summary
     ledger.finish_reading(
         job_id, summary.records_read, summary.rejected, FORMAT, summary.warned, feed_mode=feed_mode
     )
