@@ -213,9 +213,7 @@ class MemoryPortfolios:
 
     def mark_seen(self, provider, source_id, mark):
         stored = self.items.get(f"{provider}|{source_id}")
-        if stored is None:
-            raise VersionConflict(f"{provider}|{source_id}")
-        if newer_mark(stored.seen_job, mark):
+        if stored is not None and newer_mark(stored.seen_job, mark):
             stored.seen_job = mark
             self.seen_updates += 1
 

@@ -203,3 +203,37 @@ def test_a_match_key_item_holds_its_clusters_as_a_string_set(stack):
     store.commit(Commit(keys=[(KeyEntry(entry.key, [], entry.version), entry.version)]))
     (entry,) = store.get_keys(["isbn:9780000000002"]).values()
     assert entry.clusters == [] and entry.version == 2
+
+
+def test_seen_marks_only_move_forward_and_a_bare_job_id_from_before_marks_counts_as_older(stack, tmp_path):
+    from netzone.adapters.dynamodb import DynamoCatalogStore
+
+    records = list(synthetic_records(3, "harbor"))
+    write_iso2709(tmp_path / "three.mrc", records)
+    stack.drop(tmp_path / "three.mrc", "harbor")
+    stack.drain()
+    table = stack.deployment.name_of("CatalogTable")
+    client = boto3.client("dynamodb")
+    ids = [r["001"].data for r in records]
+    marks = {
+        ids[0]: "f00dbeefcafe12345678",
+        ids[1]: "2026-12-01T00:00:00.000000+00:00#later",
+    }  # legacy, newer
+    for source_id, value in marks.items():
+        client.update_item(
+            TableName=table,
+            Key={"pk": {"S": f"SRC#harbor#{source_id}"}, "sk": {"S": "SRC"}},
+            UpdateExpression="SET seen_job = :v",
+            ExpressionAttributeValues={":v": {"S": value}},
+        )
+    store = DynamoCatalogStore(table, client)
+    mark = "2026-11-25T00:00:00.000000+00:00#sweep"
+    unseen, _ = store.unseen("harbor", mark, None, 100)
+    # The item carrying a newer mark is held by a newer file; the legacy and the older ones are not.
+    assert sorted(source_id for _, source_id in unseen) == sorted([ids[0], ids[2]])
+    sources = store.get_sources([("harbor", i) for i in ids])
+    for source_id in ids[:2]:
+        store.mark_seen(sources[f"harbor|{source_id}"], mark)
+    after = store.get_sources([("harbor", i) for i in ids])
+    assert after[f"harbor|{ids[0]}"].seen_job == mark  # moved forward from the bare job id
+    assert after[f"harbor|{ids[1]}"].seen_job == marks[ids[1]]  # never back

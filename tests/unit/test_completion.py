@@ -120,3 +120,20 @@ def test_a_rejected_row_keeps_its_portfolios_and_a_rejected_record_its_source():
     assert _held_by_reject("portfolio", "Ebooks|openlink-ebook-00007|2020-01-01", rejected)
     assert not _held_by_reject("portfolio", "Ebooks|openlink-ebook-00008|", rejected)
     assert _held_by_reject("source", "m-42", rejected) and not _held_by_reject("source", "m-43", rejected)
+
+
+def test_seen_marks_order_files_and_a_batch_without_one_carries_its_jobs_undated_mark():
+    from netzone.feeds import FeedRef, RecordBatch, newer_mark, seen_mark
+
+    early = seen_mark(
+        "zz", FeedRef(bucket="b", key="k", etag="1", dropped_at="2026-11-01T00:00:00.000000+00:00")
+    )
+    late = seen_mark(
+        "aa", FeedRef(bucket="b", key="k", etag="2", dropped_at="2026-11-02T00:00:00.000000+00:00")
+    )
+    assert newer_mark(early, late) and not newer_mark(late, early) and not newer_mark(late, late)
+    assert newer_mark(None, early) and newer_mark("f00dbeefcafe12345678", early)  # a bare job id: older
+    batch = RecordBatch.model_validate_json(
+        RecordBatch(job_id="j9", provider="p", seq=0, records=[]).to_message()
+    )
+    assert batch.seen_mark == "#j9" and newer_mark(batch.seen_mark, early)

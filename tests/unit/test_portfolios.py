@@ -410,6 +410,8 @@ def test_a_paused_kbart_ingest_continues_from_its_checkpoint_as_if_never_paused(
         [(r.position, r.portfolio_id) for r in b.rows] for b in whole
     ]
     assert [b.seq for b in sink.batches] == list(range(len(whole)))
+    # Each run is handed a later drop time; the continuation keeps the file's own (one mark).
+    assert len({b.seen_mark for b in sink.batches}) == 1
     (job_id,) = ledger.finished
     (whole_job,) = whole_ledger.finished
     assert ledger.finished[job_id] == whole_ledger.finished[whole_job]  # read once, counted once

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal, Protocol
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pymarc import Record
 
 from netzone import marc
@@ -91,6 +91,14 @@ class FeedRef(BaseModel):
     dropped_at: str | None = None  # the S3 event's time: orders a provider's files
 
 
+def default_mark(batch: Any) -> Any:
+    """A batch without a seen mark (a contribution, or one queued before marks) carries its
+    job's undated mark, the one that job's sweep uses."""
+    if not batch.seen_mark:
+        batch.seen_mark = f"#{batch.job_id}"
+    return batch
+
+
 def seen_mark(job_id: str, feed: FeedRef) -> str:
     """What a file leaves on each record (and portfolio) it holds: when it was dropped, then the
     job. Marks order a provider's files, so when two full-replacement files are in flight the
@@ -99,8 +107,9 @@ def seen_mark(job_id: str, feed: FeedRef) -> str:
 
 
 def newer_mark(current: str | None, mark: str) -> bool:
-    """True when `mark` is newer than the mark an item carries (or it carries none)."""
-    return current is None or current < mark
+    """True when `mark` is newer than the mark an item carries (or it carries none, or only a
+    bare job id, as items did before marks: older than any mark)."""
+    return current is None or "#" not in current or current < mark
 
 
 class Reject(BaseModel):
@@ -189,6 +198,7 @@ class RecordBatch(BaseModel):
     brief: bool = False  # brief records made from KBART rows (netzone.portfolios)
 
     _unpack = field_validator("records", mode="before")(lambda cls, value: unpack_items(value))
+    _mark = model_validator(mode="after")(lambda batch: default_mark(batch))
 
     def to_message(self) -> str:
         return pack_message(self, "records")
@@ -435,6 +445,8 @@ def ingest(
     recorded and the summary carries a checkpoint instead of finishing the job. `resume`
     continues from a checkpoint: `stream` then starts at its byte offset, when it has one.
     """
+    if resume is not None:
+        feed = resume.feed  # as the file started (its drop time makes the batches' seen mark)
     job_id = job_id_for(feed.bucket, feed.key, feed.etag)
     summary = IngestSummary(job_id=job_id)
     if resume is not None:

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from netzone import kbart
 from netzone.feeds import (
@@ -36,6 +36,7 @@ from netzone.feeds import (
     JobLedger,
     ReadLog,
     Reject,
+    default_mark,
     pack_message,
     resumed,
     seen_mark,
@@ -76,6 +77,7 @@ class PortfolioBatch(BaseModel):
     seen_mark: str = ""
 
     _unpack = field_validator("rows", mode="before")(lambda cls, value: unpack_items(value))
+    _mark = model_validator(mode="after")(lambda batch: default_mark(batch))
 
     def to_message(self) -> str:
         return pack_message(self, "rows")

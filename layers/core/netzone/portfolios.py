@@ -304,7 +304,7 @@ class PortfolioFiler:
                 return False
             if item.withdrawn:
                 return item.last_job == job_id and item.last_outcome == "withdrawn"
-            if unless_seen and not newer_mark(item.seen_job, unless_seen):
+            if unless_seen and (not newer_mark(item.seen_job, unless_seen) or item.last_job == job_id):
                 return False  # this file or a newer one holds it (the sweep's index lagged behind)
             try:
                 self._withdraw_brief_record(item, job_id)

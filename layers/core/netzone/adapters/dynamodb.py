@@ -44,8 +44,10 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Binary) else v) for k, v in data.items()}
 
 
-# A seen mark only moves forward (feeds.seen_mark): the item exists and carries an older mark.
-SEEN_BEFORE = "attribute_exists(pk) AND (attribute_not_exists(seen_job) OR seen_job < :mark)"
+# A seen mark only moves forward (feeds.seen_mark, newer_mark): the item carries no mark, a
+# bare job id from before marks, or an older mark.
+UNSEEN = "attribute_not_exists(seen_job) OR NOT contains(seen_job, :hash) OR seen_job < :mark"
+SEEN_BEFORE = f"attribute_exists(pk) AND ({UNSEEN})"
 
 
 def _is_condition_failure(error: ClientError) -> bool:
@@ -242,7 +244,7 @@ class DynamoCatalogStore(AwsAdapter):
                 Key=to_item({"pk": _source_pk(source.provider, source.source_id), "sk": "SRC"}),
                 UpdateExpression="SET seen_job = :mark, version = version + :one",
                 ConditionExpression=SEEN_BEFORE,
-                ExpressionAttributeValues=to_item({":mark": mark, ":one": 1}),
+                ExpressionAttributeValues=to_item({":mark": mark, ":hash": "#", ":one": 1}),
             )
         except ClientError as error:
             if _is_condition_failure(error):
@@ -263,8 +265,10 @@ class DynamoCatalogStore(AwsAdapter):
             "TableName": self.table,
             "IndexName": "ByFeedProvider",
             "KeyConditionExpression": "feed_provider = :provider AND begins_with(pk, :prefix)",
-            "FilterExpression": "attribute_not_exists(seen_job) OR seen_job < :mark",
-            "ExpressionAttributeValues": to_item({":provider": provider, ":mark": mark, ":prefix": prefix}),
+            "FilterExpression": UNSEEN,
+            "ExpressionAttributeValues": to_item(
+                {":provider": provider, ":mark": mark, ":hash": "#", ":prefix": prefix}
+            ),
             "Limit": limit,
         }
         if after:

@@ -125,7 +125,7 @@ class DynamoPortfolioStore(AwsAdapter):
                 # The version moves too, so a withdrawal that read it before it was seen fails.
                 UpdateExpression="SET seen_job = :mark, version = version + :one",
                 ConditionExpression=SEEN_BEFORE,
-                ExpressionAttributeValues=to_item({":mark": mark, ":one": 1}),
+                ExpressionAttributeValues=to_item({":mark": mark, ":hash": "#", ":one": 1}),
             )
         except ClientError as error:
             if _is_condition_failure(error):
