@@ -25,6 +25,7 @@ from netzone.access import Principal, principal_from_claims
 from netzone.adapters.cognito import CognitoStaffDirectory
 from netzone.adapters.dynamodb import DynamoCatalogStore
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
+from netzone.adapters.portfolio_store import DynamoPortfolioStore
 from netzone.contributions import ContributionBody, contribute
 from netzone.problems import Problem, install_problem_handlers
 from netzone.review import Curator
@@ -38,7 +39,7 @@ network_store = DynamoNetworkStore(settings.network_table)
 service = nw.NetworkService(network_store, CognitoStaffDirectory(settings.staff_user_pool_id))
 catalog_store = DynamoCatalogStore(settings.catalog_table)
 priorities = ProviderRegistry(network_store)
-curator = Curator(catalog_store, priorities)
+curator = Curator(catalog_store, priorities, DynamoPortfolioStore(settings.catalog_table))
 filer = catalog.Filer(catalog_store, priorities)
 
 Limit = Annotated[int, Query(ge=1, le=nw.MAX_PAGE, description="items per page")]

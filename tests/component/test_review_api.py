@@ -7,6 +7,8 @@ from pymarc import Field, Indicators, Subfield
 
 from demo.feeds import synthetic_records, write_iso2709, write_marcxml
 from netzone import marc
+from netzone.adapters.portfolio_store import DynamoPortfolioStore
+from netzone.portfolios import PortfolioItem
 
 NZ_CATALOGER = staff("nz-cat", "cataloger")
 LKU_CATALOGER = staff("lku-cat", "cataloger", member="lku")
@@ -57,6 +59,10 @@ def test_an_uncertain_match_waits_for_a_cataloger_who_merges_it(stack, tmp_path)
         {"cluster_id": candidate["cluster_id"], "reason": "same book"},
     )
     assert status == 403 and denied["code"] == "forbidden"
+    # An e-book portfolio attached to the record's own cluster follows it into the chosen one.
+    portfolios = DynamoPortfolioStore(stack.deployment.name_of("CatalogTable"))
+    portfolio = PortfolioItem("openlink", "Ebooks|t-1|", task["cluster_id"], {"package": "Ebooks"}, "h")
+    portfolios.save(portfolio, None, None)
     status, decided = stack.staff_request(
         "POST",
         f"/reviews/{task['task_id']}/accept",
@@ -74,6 +80,9 @@ def test_an_uncertain_match_waits_for_a_cataloger_who_merges_it(stack, tmp_path)
     status, audit = stack.staff_request("GET", f"/clusters/{candidate['cluster_id']}/audit", NZ_CATALOGER)
     assert [e["action"] for e in audit["items"]] == ["review-accept"]
     assert audit["items"][0]["reason"] == "reprint, same book"
+    status, _, body = stack.get(f"/bibs/{candidate['cluster_id']}/portfolios")
+    assert status == 200 and [p["package"] for p in json.loads(body)] == ["Ebooks"]
+    assert portfolios.for_cluster(task["cluster_id"]) == []
 
 
 def test_split_undoes_a_merge_and_both_records_stand_alone(stack, tmp_path):

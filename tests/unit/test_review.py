@@ -82,3 +82,31 @@ def test_only_network_catalogers_decide():
     with pytest.raises(Problem) as wrong:
         Curator(store).accept(CATALOGER, task.task_id, "not-a-candidate", "oops")
     assert wrong.value.status == 422
+
+
+def test_accepting_a_match_moves_the_folded_clusters_portfolios_to_the_chosen_cluster():
+    from fakes import MemoryPortfolios
+    from netzone.portfolios import PortfolioItem
+
+    store, target, task = _review_setup()
+    portfolios = MemoryPortfolios()
+    for title, cluster_id in (("ebook-1", task.cluster_id), ("ebook-2", task.cluster_id), ("other", target)):
+        item = PortfolioItem("openlink", f"Ebooks|{title}|", cluster_id, {"package": "Ebooks"}, "h")
+        portfolios.save(item, None, None)
+    # A portfolio that moved while the decision was made is moved by a retry (version conflict).
+    real_save, conflicts = portfolios.save, iter([True])
+
+    def save_once_stale(item, expected, previous):
+        if item.source_id == "Ebooks|ebook-2|" and next(conflicts, False):
+            raise catalog.VersionConflict(item.key)
+        real_save(item, expected, previous)
+
+    portfolios.save = save_once_stale
+    Curator(store, portfolios=portfolios).accept(CATALOGER, task.task_id, target, "same book")
+    assert portfolios.for_cluster(task.cluster_id) == []
+    assert sorted(p.source_id for p in portfolios.for_cluster(target)) == [
+        "Ebooks|ebook-1|",
+        "Ebooks|ebook-2|",
+        "Ebooks|other|",
+    ]
+    assert all(p.cluster_id == target for p in portfolios.items.values())

@@ -122,6 +122,29 @@ def choose_cluster(portfolio: kbart.Portfolio, holders: dict[str, list[str]]) ->
     return min(shared, key=lambda c: (-len(shared[c]), not (shared[c] & online), c))
 
 
+def follow_merge(store: PortfolioStore, folded: str, target: str, retries: int = 5) -> int:
+    """A cluster was folded into another (a cataloger accepted the match): its portfolios move
+    under the surviving network record, so discovery still shows them. Idempotent: a retry
+    finds nothing left under `folded`. Returns how many moved."""
+    moved = 0
+    for item in store.for_cluster(folded):
+        for attempt in range(retries):
+            if item.withdrawn or item.cluster_id != folded:
+                break  # withdrawn or moved meanwhile
+            read_version = item.version
+            item.cluster_id, item.updated_at = target, now()
+            try:
+                store.save(item, read_version, folded)
+                moved += 1
+                break
+            except VersionConflict:
+                if attempt == retries - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt)
+                item = store.get_portfolios([(item.provider, item.source_id)])[item.key]
+    return moved
+
+
 @dataclass
 class PortfolioFiler:
     catalog_store: CatalogStore

@@ -5,7 +5,8 @@ belong to several clusters or the evidence is uncertain). Here a central-office 
 or a network cataloger answers:
 
 - **accept** a task: the record's cluster is folded into the chosen candidate; the folded
-  cluster becomes a pointer (`status "merged"`, `merged_into`) so links to it keep working;
+  cluster becomes a pointer (`status "merged"`, `merged_into`) so links to it keep working,
+  and its electronic portfolios move to the chosen cluster;
 - **reject** a task: the record is kept apart from every source of the candidates, and the
   same pair is never asked again;
 - **split** a source record out of a cluster (unmerge): it gets a cluster of its own, both
@@ -35,6 +36,7 @@ from netzone.catalog import (
     split_key,
 )
 from netzone.feeds import audit_id, now
+from netzone.portfolios import PortfolioStore, follow_merge
 from netzone.problems import Problem
 
 REVIEWERS = ("cataloger",)  # and central-office administrators, who may do everything
@@ -44,6 +46,8 @@ REVIEWERS = ("cataloger",)  # and central-office administrators, who may do ever
 class Curator:
     store: CatalogStore
     priorities: ProviderPriorities = field(default_factory=FlatPriorities)
+    # Electronic portfolios follow a folded cluster to the one it was folded into.
+    portfolios: PortfolioStore | None = None
 
     @property
     def _filer(self) -> Filer:
@@ -106,6 +110,8 @@ class Curator:
             _audit(principal, "review-accept", "cluster", target.cluster_id, reason, before, _summary(target))
         )
         self._commit(change)
+        if self.portfolios is not None:
+            follow_merge(self.portfolios, folded.cluster_id, target.cluster_id)
         return task
 
     def reject(self, principal: Principal, task_id: str, reason: str) -> ReviewTask:
