@@ -110,3 +110,21 @@ def test_accepting_a_match_moves_the_folded_clusters_portfolios_to_the_chosen_cl
         "Ebooks|other|",
     ]
     assert all(p.cluster_id == target for p in portfolios.items.values())
+
+
+def test_splitting_a_brief_record_out_takes_the_portfolios_that_made_it():
+    from fakes import MemoryPortfolios
+    from netzone.portfolios import PortfolioItem
+
+    store = MemoryCatalog()
+    record = next(synthetic_records(1, "harbor"))
+    (cluster_id,) = catalog.file_batch(_batch([record]), store).clusters
+    catalog.file_batch(_batch([_copy_as(record, "t-1")], job="j2", provider="openlink"), store)
+    portfolios = MemoryPortfolios()
+    made_it = PortfolioItem("openlink", "Ebooks|t-1|", cluster_id, {}, "h", brief_source="t-1")
+    attached = PortfolioItem("openlink", "Ebooks|isbn-match|", cluster_id, {}, "h")  # found by ISBN
+    for item in (made_it, attached):
+        portfolios.save(item, None, None)
+    _, new = Curator(store, portfolios=portfolios).split(CATALOGER, cluster_id, "openlink|t-1", "other title")
+    assert [p.source_id for p in portfolios.for_cluster(new.cluster_id)] == ["Ebooks|t-1|"]
+    assert [p.source_id for p in portfolios.for_cluster(cluster_id)] == ["Ebooks|isbn-match|"]

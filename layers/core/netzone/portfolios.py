@@ -122,19 +122,31 @@ def choose_cluster(portfolio: kbart.Portfolio, holders: dict[str, list[str]]) ->
     return min(shared, key=lambda c: (-len(shared[c]), not (shared[c] & online), c))
 
 
-def follow_merge(store: PortfolioStore, folded: str, target: str, retries: int = 5) -> int:
-    """A cluster was folded into another (a cataloger accepted the match): its portfolios move
-    under the surviving network record, so discovery still shows them. Idempotent: a retry
-    finds nothing left under `folded`. Returns how many moved."""
+def move_portfolios(
+    store: PortfolioStore,
+    from_cluster: str,
+    to_cluster: str,
+    brief_source: str | None = None,
+    retries: int = 5,
+) -> int:
+    """Move portfolios from one network record to another after a cataloger's decision: all of
+    them when a cluster is folded into another (accept), or only those that made the brief
+    record `brief_source` ("provider|id") when it is split out. Discovery then shows them on
+    the record that holds their title. Idempotent: a retry finds nothing left to move."""
     moved = 0
-    for item in store.for_cluster(folded):
+    for item in store.for_cluster(from_cluster):
+        if (
+            brief_source is not None
+            and catalog.source_key(item.provider, item.brief_source or "") != brief_source
+        ):
+            continue
         for attempt in range(retries):
-            if item.withdrawn or item.cluster_id != folded:
+            if item.withdrawn or item.cluster_id != from_cluster:
                 break  # withdrawn or moved meanwhile
             read_version = item.version
-            item.cluster_id, item.updated_at = target, now()
+            item.cluster_id, item.updated_at = to_cluster, now()
             try:
-                store.save(item, read_version, folded)
+                store.save(item, read_version, from_cluster)
                 moved += 1
                 break
             except VersionConflict:

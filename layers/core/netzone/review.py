@@ -11,7 +11,7 @@ or a network cataloger answers:
   same pair is never asked again;
 - **split** a source record out of a cluster (unmerge): it gets a cluster of its own, both
   network records are recomputed from their sources, match keys move, and the pair is kept
-  apart from then on.
+  apart from then on; a brief record made from KBART rows takes its portfolios along.
 
 Every decision is audited (who, when, why, before and after) in the same transaction.
 """
@@ -36,7 +36,7 @@ from netzone.catalog import (
     split_key,
 )
 from netzone.feeds import audit_id, now
-from netzone.portfolios import PortfolioStore, follow_merge
+from netzone.portfolios import PortfolioStore, move_portfolios
 from netzone.problems import Problem
 
 REVIEWERS = ("cataloger",)  # and central-office administrators, who may do everything
@@ -111,7 +111,7 @@ class Curator:
         )
         self._commit(change)
         if self.portfolios is not None:
-            follow_merge(self.portfolios, folded.cluster_id, target.cluster_id)
+            move_portfolios(self.portfolios, folded.cluster_id, target.cluster_id)
         return task
 
     def reject(self, principal: Principal, task_id: str, reason: str) -> ReviewTask:
@@ -192,6 +192,8 @@ class Curator:
             )
         )
         self._commit(change)
+        if self.portfolios is not None:  # a brief record split out takes the rows that made it
+            move_portfolios(self.portfolios, cluster_id, fresh.cluster_id, brief_source=source)
         return cluster, fresh
 
     # -- plumbing
