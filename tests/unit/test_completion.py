@@ -123,7 +123,7 @@ def test_a_rejected_row_keeps_its_portfolios_and_a_rejected_record_its_source():
 
 
 def test_seen_marks_order_files_and_a_batch_without_one_carries_its_jobs_undated_mark():
-    from netzone.feeds import FeedRef, RecordBatch, newer_mark, seen_mark
+    from netzone.feeds import FeedRef, RecordBatch, latest_mark, newer_mark, seen_mark
 
     early = seen_mark(
         "zz", FeedRef(bucket="b", key="k", etag="1", dropped_at="2026-11-01T00:00:00.000000+00:00")
@@ -133,6 +133,7 @@ def test_seen_marks_order_files_and_a_batch_without_one_carries_its_jobs_undated
     )
     assert newer_mark(early, late) and not newer_mark(late, early) and not newer_mark(late, late)
     assert newer_mark(None, early) and newer_mark("f00dbeefcafe12345678", early)  # a bare job id: older
+    assert latest_mark("f00dbeefcafe12345678", early) == early and latest_mark(late, early) == late
     batch = RecordBatch.model_validate_json(
         RecordBatch(job_id="j9", provider="p", seq=0, records=[]).to_message()
     )

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from pymarc import Record
 
 from netzone import marc, matching, merge, normalize
-from netzone.feeds import Outcome, RecordBatch, Reject, newer_mark, now
+from netzone.feeds import Outcome, RecordBatch, Reject, latest_mark, newer_mark, now
 
 MAX_CANDIDATES = 20  # clusters compared per record; more means the keys are too broad
 # A match key held by this many clusters says nothing about identity (a common title and
@@ -347,7 +347,7 @@ class Filer:
             last_position=position,
             updated_at=now(),
             # A mark never moves back: an older file re-sending the record keeps the newer mark.
-            seen_job=max(existing.seen_job or "" if existing else "", batch.seen_mark) or None,
+            seen_job=latest_mark(existing.seen_job if existing else None, batch.seen_mark),
             brief=batch.brief,
         )
         if existing is not None and not existing.withdrawn:

@@ -112,6 +112,11 @@ def newer_mark(current: str | None, mark: str) -> bool:
     return current is None or "#" not in current or current < mark
 
 
+def latest_mark(current: str | None, mark: str) -> str:
+    """The mark an item carries once a file holding it is filed: marks never move back."""
+    return mark if newer_mark(current, mark) else current  # type: ignore[return-value]
+
+
 class Reject(BaseModel):
     position: int
     source_id: str | None = None

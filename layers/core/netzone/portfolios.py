@@ -30,7 +30,7 @@ from typing import Protocol
 
 from netzone import catalog, kbart, marc
 from netzone.catalog import BatchResult, CatalogStore, VersionConflict
-from netzone.feeds import BatchRecord, Outcome, RecordBatch, Reject, newer_mark, now
+from netzone.feeds import BatchRecord, Outcome, RecordBatch, Reject, latest_mark, newer_mark, now
 from netzone.portfolio_feed import PortfolioBatch, PortfolioRow
 
 
@@ -281,7 +281,7 @@ class PortfolioFiler:
             portfolio=data,
             content_hash=digest,
             brief_source=brief_source,
-            seen_job=max(existing.seen_job or "" if existing else "", batch.seen_mark) or None,
+            seen_job=latest_mark(existing.seen_job if existing else None, batch.seen_mark),
             version=existing.version if existing else 0,
             last_job=batch.job_id,
             last_position=row.position,
