@@ -45,7 +45,7 @@ class PortfolioItem:
     content_hash: str
     brief_source: str | None = None  # the brief record's source id, when this row made one
     withdrawn: bool = False
-    seen_job: str | None = None  # the last job whose file held this row
+    seen_job: str | None = None  # the seen mark of the newest file that held this row (feeds.seen_mark)
     version: int = 0
     last_job: str | None = None
     last_position: int | None = None
