@@ -4,7 +4,7 @@
     CLU#<cluster id>               / PORT#<provider>#<portfolio id>  its link under the cluster
 
 The portfolio item carries `feed_provider` (the hash key of the sparse `ByFeedProvider` index),
-`seen_job` (the last job whose file held the row) and `withdrawn`, so a full-replacement sweep
+`seen_job` (the seen mark of the newest file that held the row) and `withdrawn`, so a sweep
 finds what a provider's latest file no longer holds. The link item repeats what discovery shows
 (`view`), so a cluster's portfolios are one Query. Every save is one transaction: the
 portfolio conditional on its version, the link put (or deleted when withdrawn), the link under
