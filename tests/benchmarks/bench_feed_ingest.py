@@ -11,7 +11,8 @@ Prints, for synthetic MARC21 feeds of growing size:
     VmHWM (flat means the feed is streamed) - skipped with `--no-stack`.
 
 Sizes: `--stack-sizes 10000` by default (about 2 minutes); `--large` adds a 200,000-record
-feed, which takes well over an hour on 2 cores (moto's per-record cost grows with its item count):
+feed, which takes about 75 minutes on 2 cores (the candidates per record grow with the synthetic
+catalog, and moto holds everything in one process: 12 GB at the end):
 
     PYTHONPATH=infra:layers/core:functions:. nice -n 19 .venv/bin/python \
         tests/benchmarks/bench_feed_ingest.py --no-in-process --large --timeout 9000
