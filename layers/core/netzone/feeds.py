@@ -329,6 +329,28 @@ class IngestSummary:
     checkpoint: Checkpoint | None = None  # set when the run paused before the end of the file
     already_read: bool = False  # the job had been read before: nothing was done
 
+    def resume_from(self, resume: Checkpoint | None) -> None:
+        """A continuation's counts carry on from where the paused run left them."""
+        if resume is not None:
+            self.records_read, self.rejected = resume.records_read, resume.rejected
+            self.warned, self.sent = resume.warned, resume.sent
+
+    def pause(self, feed: FeedRef, position: int, offset: int | None, feed_mode: FeedMode) -> None:
+        """Stop before record `position + 1`: the checkpoint a new invocation continues from
+        (its batch number is set once the run's last batch is sent)."""
+        self.checkpoint = Checkpoint(
+            job_id=self.job_id,
+            feed=feed,
+            position=position,
+            offset=offset,
+            seq=0,
+            feed_mode=feed_mode,
+            records_read=self.records_read,
+            rejected=self.rejected,
+            warned=self.warned,
+            sent=self.sent,
+        )
+
 
 @dataclass
 class Batcher:
@@ -454,9 +476,7 @@ def ingest(
         feed = resume.feed  # as the file started (its drop time makes the batches' seen mark)
     job_id = job_id_for(feed.bucket, feed.key, feed.etag)
     summary = IngestSummary(job_id=job_id)
-    if resume is not None:
-        summary.records_read, summary.rejected = resume.records_read, resume.rejected
-        summary.warned, summary.sent = resume.warned, resume.sent
+    summary.resume_from(resume)
     try:
         provider = provider_of(feed.key)
     except FeedError as exc:
@@ -546,17 +566,8 @@ def ingest(
             # records alike (a re-read from the start after a pause is then harmless), and only
             # after some progress, so a continuation never loops without reading.
             if read_here and batcher.would_flush(size) and should_pause():
-                summary.checkpoint = Checkpoint(
-                    job_id=job_id,
-                    feed=feed,
-                    position=result.position - 1,
-                    offset=result.offset if seekable else None,
-                    seq=0,
-                    feed_mode=registered.feed_mode,
-                    records_read=summary.records_read,
-                    rejected=summary.rejected,
-                    warned=summary.warned,
-                    sent=summary.sent,
+                summary.pause(
+                    feed, result.position - 1, result.offset if seekable else None, registered.feed_mode
                 )
                 break
         read_here += 1

@@ -112,9 +112,7 @@ def ingest(
     end, as `feeds.ingest` does; a continuation re-reads the list and skips the rows read.
     """
     summary = IngestSummary(job_id=job_id, format=FORMAT)
-    if resume is not None:
-        summary.records_read, summary.rejected = resume.records_read, resume.rejected
-        summary.warned, summary.sent = resume.warned, resume.sent
+    summary.resume_from(resume)
     package = kbart.package_from_filename(feed.key).package
     try:
         results = kbart.read_kbart(stream, provider=provider, package=package)
@@ -152,17 +150,7 @@ def ingest(
         # As in feeds.ingest: pause only where a batch ends anyway, after some progress, so
         # every run of the list numbers the same rows alike.
         if data is not None and read_here and batcher.would_flush(size) and should_pause():
-            summary.checkpoint = Checkpoint(
-                job_id=job_id,
-                feed=feed,
-                position=result.position - 1,
-                seq=0,
-                feed_mode=feed_mode,
-                records_read=summary.records_read,
-                rejected=summary.rejected,
-                warned=summary.warned,
-                sent=summary.sent,
-            )
+            summary.pause(feed, result.position - 1, None, feed_mode)  # a KBART list is re-read
             break
         read_here += 1
         summary.records_read += 1
