@@ -154,15 +154,22 @@ def test_a_failed_transaction_restores_items_without_copying_the_table() -> None
         moto_server.revert()
 
 
-def _model_scenario() -> dict:
-    """Item sizes at and over the limit, and a queue received, deleted and redelivered."""
+def _hash_key_table(**options):
+    """The table TABLE keyed by `pk` alone; its client."""
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     dynamodb.create_table(
         TableName=TABLE,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+        **options,
     )
+    return dynamodb
+
+
+def _model_scenario() -> dict:
+    """Item sizes at and over the limit, and a queue received, deleted and redelivered."""
+    dynamodb = _hash_key_table()
     outcomes: list = []
     for size in (1_000, 380_000, 430_000):  # a long list counts element by element
         item = {
@@ -255,13 +262,8 @@ EVERY_TYPE = {
 
 def _wire_scenario() -> list:
     """Every attribute type through every read and write path, and a malformed value."""
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    dynamodb = _hash_key_table(
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     )
     key = {"pk": EVERY_TYPE["pk"]}
     answers: list = [

@@ -352,6 +352,35 @@ class IngestSummary:
         )
 
 
+def feed_batcher(
+    model: Callable[..., object],
+    items: str,
+    job_id: str,
+    provider: str,
+    feed: FeedRef,
+    feed_mode: FeedMode,
+    sink: BatchSink,
+    max_items: int,
+    max_bytes: int,
+    resume: Checkpoint | None,
+) -> Batcher:
+    """The Batcher of one file's messages (`model`: RecordBatch, PortfolioBatch, whose list of
+    items is `items`): numbered on from a checkpoint, each with the file's feed mode and seen mark."""
+    mark = seen_mark(job_id, feed)
+
+    def make_batch(seq: int, batch_items: list) -> object:
+        return model(
+            job_id=job_id,
+            provider=provider,
+            seq=seq,
+            feed_mode=feed_mode,
+            seen_mark=mark,
+            **{items: batch_items},
+        )
+
+    return Batcher(make_batch, sink, max_items, max_bytes, seq=resume.seq if resume is not None else 0)
+
+
 @dataclass
 class Batcher:
     """Items into batches bounded by count and by (estimated compressed) size, sent in order;
@@ -542,19 +571,17 @@ def ingest(
     seekable = not compressed and fmt in ("iso2709", "marc-json")
     if resume is not None:
         results = resumed(results, resume)
-    batcher = Batcher(
-        lambda seq, records: RecordBatch(
-            job_id=job_id,
-            provider=provider,
-            seq=seq,
-            records=records,
-            feed_mode=registered.feed_mode,
-            seen_mark=seen_mark(job_id, feed),
-        ),
+    batcher = feed_batcher(
+        RecordBatch,
+        "records",
+        job_id,
+        provider,
+        feed,
+        registered.feed_mode,
         sink,
         max_records,
         max_bytes,
-        seq=resume.seq if resume is not None else 0,
+        resume,
     )
     log = ReadLog(ledger, job_id, summary, reject_flush)
     read_here = 0

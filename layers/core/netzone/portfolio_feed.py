@@ -25,7 +25,6 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from netzone import kbart
 from netzone.feeds import (
-    Batcher,
     BatchSink,
     Checkpoint,
     CheckReport,
@@ -37,9 +36,9 @@ from netzone.feeds import (
     ReadLog,
     Reject,
     default_mark,
+    feed_batcher,
     pack_message,
     resumed,
-    seen_mark,
     unpack_items,
 )
 
@@ -121,19 +120,8 @@ def ingest(
         raise FeedError(str(exc)) from exc
     if resume is not None:
         results = resumed(results, resume)
-    batcher = Batcher(
-        lambda seq, rows: PortfolioBatch(
-            job_id=job_id,
-            provider=provider,
-            seq=seq,
-            rows=rows,
-            feed_mode=feed_mode,
-            seen_mark=seen_mark(job_id, feed),
-        ),
-        sink,
-        max_records,
-        max_bytes,
-        seq=resume.seq if resume is not None else 0,
+    batcher = feed_batcher(
+        PortfolioBatch, "rows", job_id, provider, feed, feed_mode, sink, max_records, max_bytes, resume
     )
     log = ReadLog(ledger, job_id, summary, reject_flush)
     read_here = 0
