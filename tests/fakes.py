@@ -178,11 +178,30 @@ class MemoryNetworkStore:
 
 
 class MemoryStaffDirectory:
+    """StaffDirectory with the user pool's rules: a username is global, a scope never changes."""
+
     def __init__(self):
         self.users: dict[str, object] = {}
 
-    def upsert(self, user):
+    def lookup(self, username):
+        from netzone.network import PoolUser
+
+        user = self.users.get(username)
+        return None if user is None else PoolUser(username=username, member=user.member)
+
+    def create(self, user):
+        from netzone.network import UsernameTaken
+
+        if user.username in self.users:
+            raise UsernameTaken(user.username)
         self.users[user.username] = user
+
+    def update(self, user):
+        assert self.users[user.username].member == user.member, "the pool never changes a user's scope"
+        self.users[user.username] = user
+
+    def delete(self, username):
+        self.users.pop(username, None)
 
 
 class MemoryPortfolios:

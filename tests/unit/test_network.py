@@ -133,3 +133,24 @@ def test_bad_bodies_name_the_field():
         nw.MemberBody(code="Not A Code", name="")
     fields = {e["loc"][0] for e in raised.value.errors()}
     assert fields == {"code", "name"}
+
+
+def test_a_username_is_global_and_a_user_changes_only_in_its_own_scope(service):
+    boss = nw.StaffBody(username="net-boss", email="boss@example.org", roles=["central_admin"])
+    service.save_staff(CENTRAL, None, boss, True)
+    takeover = nw.StaffBody(username="net-boss", email="attacker@evil.example", roles=["cataloger"])
+    with pytest.raises(Problem) as taken:
+        service.save_staff(LKU_ADMIN, "lku", takeover, True)
+    assert taken.value.status == 409 and taken.value.code == "username-taken"
+    assert service.directory.users["net-boss"].email == "boss@example.org"
+    # A stale table entry under lku (data from before the fix) does not open the pool's user.
+    service.store.items[nw.staff_key("lku", "net-boss")] = service.store.get(
+        nw.staff_key(None, "net-boss")
+    ) | {
+        "member": "lku",
+        "roles": ["cataloger"],
+    }
+    with pytest.raises(Problem) as out_of_scope:
+        service.save_staff(LKU_ADMIN, "lku", takeover.model_copy(update={"version": 1}), False)
+    assert out_of_scope.value.status == 403 and out_of_scope.value.code == "staff-out-of-scope"
+    assert service.directory.users["net-boss"].roles == ["central_admin"]

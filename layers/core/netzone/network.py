@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -233,10 +234,28 @@ class NetworkStore(Protocol):
     def audit_page(self, scope: str, limit: int, after: str | None) -> tuple[list[dict], str | None]: ...
 
 
-class StaffDirectory(Protocol):
-    """The identity provider's side of a staff user (Cognito on AWS and locally)."""
+@dataclass(frozen=True)
+class PoolUser:
+    """What the identity provider holds of a staff user: the scope it was created in."""
 
-    def upsert(self, user: StaffUser) -> None: ...
+    username: str
+    member: str | None  # None: network-wide
+
+
+class StaffDirectory(Protocol):
+    """The identity provider's side of a staff user (Cognito on AWS and locally).
+
+    A username is global to the pool: `create` never touches an existing user (it raises
+    `UsernameTaken`), and `update` never changes the scope a user was created in."""
+
+    def lookup(self, username: str) -> PoolUser | None: ...
+    def create(self, user: StaffUser) -> None: ...
+    def update(self, user: StaffUser) -> None: ...
+    def delete(self, username: str) -> None: ...
+
+
+class UsernameTaken(Exception):
+    """The identity provider already has a user of that name (in whatever scope)."""
 
 
 class VersionMismatch(Exception):
@@ -519,6 +538,13 @@ class NetworkService:
     def save_staff(
         self, principal: Principal, member: str | None, body: StaffBody, create: bool
     ) -> StaffUser:
+        """Create or change a staff user in the directory (table) and the user pool together.
+
+        The pool is the authority on who a username is: a create claims the name there first
+        (an existing name is a 409, never an update), a change is allowed only when the pool
+        says the user belongs to the path's scope. The pool is written before the table and
+        put back if the table write fails, so the two never disagree.
+        """
         access.authorize(principal, access.MEMBER_ADMIN if member else access.CENTRAL_ONLY, member=member)
         if member:
             self._member_exists(member)
@@ -530,20 +556,71 @@ class NetworkService:
             StaffUser(**body.model_dump(exclude={"version"}), member=member)
         except ValueError as error:
             raise Problem(422, "invalid-staff", str(error)) from error
-        user: StaffUser = self._save(  # type: ignore[assignment]
+        key = staff_key(member, body.username)
+        object_id = f"{member or 'network'}/{body.username}"
+        save = partial(
+            self._save,
             principal,
-            staff_key(member, body.username),
+            key,
             StaffUser,
             body,
             "staff",
-            f"{member or 'network'}/{body.username}",
+            object_id,
             member,
             create,
             {"member": member},
         )
-        if self.directory is not None:
-            self.directory.upsert(user)
-        return user
+        if self.directory is None:
+            return save()  # type: ignore[return-value]
+        before = self.store.get(key)
+        if create:
+            return self._create_staff(principal, before, body, member, save)
+        if before is None:
+            raise Problem(404, "staff-not-found", f"no staff {object_id}; POST it to create it")
+        pooled = self.directory.lookup(body.username)
+        if pooled is None or pooled.member != member:
+            raise Problem(
+                403,
+                "staff-out-of-scope",
+                f"{body.username} is not a staff user of {'the network' if member is None else 'member ' + member}"
+                " in the user pool, so it cannot be changed here",
+            )
+        current = StaffUser(**before)
+        proposed = StaffUser(**body.model_dump(exclude={"version"}), member=member)
+        if body.version != current.version:
+            save()  # raises version-required or stale-version before the pool is touched
+        self.directory.update(proposed)
+        try:
+            return save()  # type: ignore[return-value]
+        except BaseException:
+            self.directory.update(current)  # put the pool back: the table did not change
+            raise
+
+    def _create_staff(
+        self,
+        principal: Principal,
+        before: dict | None,
+        body: StaffBody,
+        member: str | None,
+        save: Callable[[], Stored],
+    ) -> StaffUser:
+        assert self.directory is not None
+        if before is not None:
+            save()  # raises already-exists
+        user = StaffUser(**body.model_dump(exclude={"version"}), member=member)
+        try:
+            self.directory.create(user)
+        except UsernameTaken as taken:
+            raise Problem(
+                409,
+                "username-taken",
+                f"the username {body.username} is taken in the staff user pool; choose another",
+            ) from taken
+        try:
+            return save()  # type: ignore[return-value]
+        except BaseException:
+            self.directory.delete(body.username)  # release the name: the directory has no such user
+            raise
 
     # -- audit
     def audit_for_member(
