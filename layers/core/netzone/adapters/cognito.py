@@ -7,6 +7,8 @@ the user may sign in, never `custom:member` (a user's scope is fixed when it is 
 
 from __future__ import annotations
 
+import contextlib
+
 from netzone.access import ROLES
 from netzone.adapters import AwsAdapter
 from netzone.network import PoolUser, StaffUser, UsernameTaken
@@ -50,10 +52,8 @@ class CognitoStaffDirectory(AwsAdapter):
         self._roles_and_access(user)
 
     def delete(self, username: str) -> None:
-        try:
+        with contextlib.suppress(self.client.exceptions.UserNotFoundException):
             self.client.admin_delete_user(**self._pool(username))
-        except self.client.exceptions.UserNotFoundException:
-            pass
 
     @staticmethod
     def _attributes(user: StaffUser) -> list[dict]:
