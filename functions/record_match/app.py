@@ -4,22 +4,22 @@ Each SQS message is one batch from one feed: MARC records (`RecordBatch`), or KB
 (`PortfolioBatch`, kind "portfolios") that become electronic portfolios; or a step that
 finishes a feed job (full-replacement withdrawals, report, rejects file, FeedCompleted:
 `netzone.completion`). Failures are reported per message (ReportBatchItemFailures): a failed
-batch is retried, then parked in the dead-letter queue; the other batches of the invocation
-succeed. Filing and counting are idempotent, so a redelivered batch changes nothing twice.
+message is retried (its job keeps why it failed), then parked in the dead-letter queue, where
+match_dead_letter accounts it on its job (`netzone.dead_letters`); the other batches of the
+invocation succeed. Filing and counting are idempotent, so a redelivered batch changes nothing
+twice.
 """
 
 from __future__ import annotations
-
-from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field, Json
+from pydantic import Json
 
-from netzone import catalog, portfolios
+from netzone import catalog, dead_letters, portfolios
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
 from netzone.adapters.events import EventBridgeBus
 from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
@@ -27,6 +27,7 @@ from netzone.adapters.portfolio_store import DynamoPortfolioStore
 from netzone.adapters.s3 import ReportObjects
 from netzone.adapters.sqs import SqsBatchSink
 from netzone.completion import CatalogWithdrawer, FeedFinisher, JobStep
+from netzone.dead_letters import MatchMessage
 from netzone.feeds import RecordBatch
 from netzone.portfolio_feed import PortfolioBatch
 from netzone.settings import RecordMatchSettings
@@ -50,11 +51,9 @@ finisher = FeedFinisher(
     steps=SqsBatchSink(settings.match_queue_url),
 )
 
-Message = Annotated[RecordBatch | PortfolioBatch | JobStep, Field(discriminator="kind")]
-
 
 class MatchQueueMessage(SqsRecordModel):
-    body: Json[Message]  # type: ignore[assignment]
+    body: Json[MatchMessage]  # type: ignore[assignment]
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=MatchQueueMessage)
@@ -62,6 +61,20 @@ processor = BatchProcessor(event_type=EventType.SQS, model=MatchQueueMessage)
 
 def handle(record: MatchQueueMessage) -> dict:
     message = record.body
+    try:
+        return handle_message(message)
+    except Exception as error:
+        # SQS delivers the message again; once it has failed too often it is dead-lettered and
+        # accounted on its job with the reason kept here.
+        failures = dead_letters.note_failure(jobs, message, error)
+        logger.exception(
+            "message failed",
+            extra={"job_id": message.job_id, "subject": dead_letters.subject(message), "failures": failures},
+        )
+        raise
+
+
+def handle_message(message: RecordBatch | PortfolioBatch | JobStep) -> dict:
     if isinstance(message, JobStep):
         done = finisher.step(message)
         logger.info("job step", extra={"job_id": message.job_id, "step": message.seq, "result": done})

@@ -21,8 +21,7 @@ from typing import Any
 
 from demo import consortium, feeds
 from local.template import Deployment
-
-FINISHED = ("completed", "failed")
+from netzone.feeds import FINISHED
 
 
 @dataclass

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from local.run import LocalStack
     from local.seed import DemoReport
 
-OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected")
+OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected", "failed")
 
 
 def _rel(path: object) -> str:
@@ -122,7 +122,8 @@ def print_demo(stack: LocalStack, report: DemoReport) -> None:
         print(f"    job {feed.job_id}: {feed.status}, read {job.get('records_read', 0)}: {_counts(job)}")
         for reject in (job.get("rejects") or [])[:5]:
             print(
-                f"      rejected #{reject.get('position')} {reject.get('source_id') or ''}: {reject.get('reason')}"
+                f"      {reject.get('outcome') or 'rejected'} #{reject.get('position')} "
+                f"{reject.get('source_id') or ''}: {reject.get('reason')}"
             )
     if not report.finished:
         unfinished = [f"{feed.key} ({feed.status})" for feed in report.drops if feed.status != "completed"]

@@ -4,8 +4,6 @@ FeedCompleted event on the bus, full-replacement withdrawals, re-drops that appl
 import io
 import json
 
-import boto3
-import pytest
 from pymarc import Field, Subfield
 
 from demo.feeds import synthetic_records, write_iso2709, write_mixed_iso2709
@@ -16,25 +14,6 @@ def _job(stack, job_id):
     status, _, body = stack.get(f"/feeds/jobs/{job_id}")
     assert status == 200, body
     return json.loads(body)
-
-
-@pytest.fixture
-def events(stack):
-    """Every event on the stack's bus, delivered to a queue by a rule (as a member's system would)."""
-    bus = stack.deployment.name_of("EventBus")
-    sqs, eventbridge = boto3.client("sqs"), boto3.client("events")
-    url = sqs.create_queue(QueueName="feed-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    eventbridge.put_rule(
-        Name="all-feeds", EventBusName=bus, EventPattern=json.dumps({"source": ["netzone.feeds"]})
-    )
-    eventbridge.put_targets(Rule="all-feeds", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-
-    def received() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
-
-    return received
 
 
 def _object(stack, key: str) -> bytes:

@@ -85,6 +85,7 @@ def test_a_kbart_feed_attaches_portfolios_and_makes_brief_records(stack, tmp_pat
         "review": 0,
         "withdrawn": 0,
         "rejected": 1,
+        "failed": 0,
     }
     (reject,) = body["rejects"]
     assert reject["position"] == 8 and reject["source_id"] == "broken-1"

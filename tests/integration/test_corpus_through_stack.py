@@ -51,7 +51,7 @@ def test_every_marc_file_of_the_corpus_goes_through_the_stack_with_every_record_
                 if response.status_code != 200:
                     return None
                 body = response.json()
-                if body["status"] not in ("completed", "failed"):
+                if body["status"] not in feeds.FINISHED:
                     return None
                 states[key] = body
             return states
