@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 
+from api_edge import ApiResolver
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -18,13 +19,13 @@ from netzone import marc
 from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
 from netzone.adapters.portfolio_store import DynamoPortfolioStore
 from netzone.catalog import Cluster
-from netzone.problems import PROBLEM_JSON, Problem, install_problem_handlers, negotiate
+from netzone.problems import PROBLEM_JSON, Problem, negotiate
 from netzone.settings import DiscoverySettings
 
 settings = DiscoverySettings()
 logger = Logger()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = ApiResolver()
 catalog = DynamoCatalogStore(settings.catalog_table)
 jobs = DynamoJobStore(settings.jobs_table)
 portfolio_store = DynamoPortfolioStore(settings.catalog_table)
@@ -95,9 +96,6 @@ def get_feed_job(job_id: str):
             404, "job-not-found", f"no feed job {job_id!r}; a job appears once its file starts being read"
         )
     return Response(200, "application/json", job.model_dump_json())
-
-
-install_problem_handlers(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

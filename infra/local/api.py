@@ -119,8 +119,14 @@ def routes_from(deployment: Deployment) -> list[Route]:
     return routes
 
 
-def problem(status: int, title: str, detail: str) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+def problem(status: int, title: str, code: str, detail: str) -> Response:
+    body = {
+        "type": f"https://netzone.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
     return Response(json.dumps(body), status=status, content_type="application/problem+json")
 
 
@@ -198,6 +204,14 @@ class ApiServer:
                 best = (specificity, route, found[1])
         return (best[1], best[2]) if best else None
 
+    def methods_for(self, path: str) -> list[str]:
+        """The API Gateway methods some route takes on `path` (ANY: all of them)."""
+        methods: set[str] = set()
+        for route in self.routes:
+            if route.match(path) is not None:
+                methods.update(_METHODS if route.method == "ANY" else (route.method,))
+        return sorted(methods)
+
     def handle(self, request: Request) -> Response:
         method, path = request.method.upper(), request.path
         found = self.find(method, path)
@@ -208,13 +222,20 @@ class ApiServer:
             if len(parts) > 2 and parts[1] in stages:
                 path = "/" + parts[2]
                 found = self.find(method, path)
-        if found is None:
+        if found is None or method not in _METHODS:
             if method == "GET" and path in ("", "/"):
                 return self.index()
-            return problem(404, "Not Found", f"No route {method} {request.path}")
+            allowed = self.methods_for(path)
+            if not allowed:
+                return problem(404, "Not Found", "no-such-route", f"No route {method} {request.path}")
+            # The resource exists, the method does not: 405 with Allow (RFC 9110). API Gateway
+            # itself answers 403 MissingAuthenticationToken here, which names nothing useful.
+            refusal = problem(
+                405, "Method Not Allowed", "method-not-allowed", f"{method} is not a method of {path}"
+            )
+            refusal.headers["Allow"] = ", ".join(allowed)
+            return refusal
         route, parameters = found
-        if method not in _METHODS:
-            return problem(405, "Method Not Allowed", f"{method} is not an API Gateway method")
         event = self.event(request, route, path, parameters)
         if route.authorizer is not None:
             try:

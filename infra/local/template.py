@@ -52,6 +52,7 @@ SUPPORTED_TYPES = (
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
     "AWS::Cognito::UserPoolGroup",
+    "AWS::SecretsManager::Secret",
 )
 
 
@@ -612,6 +613,7 @@ class _Deployer:
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
             "AWS::Cognito::UserPoolGroup": self._user_pool_group,
+            "AWS::SecretsManager::Secret": self._secret,
         }[kind]
         resource = creator(logical_id, properties)
         resource.properties = properties
@@ -671,6 +673,29 @@ class _Deployer:
             stream_arn=stream_arn,
             attributes=attributes,
         )
+
+    def _secret(self, logical_id: str, props: dict) -> Resource:
+        """A secret with its SecretString, or one Secrets Manager generates as CloudFormation does."""
+        name = _physical_name(self.deployment.stack_name, logical_id, props.get("Name"))
+        secrets = self.client("secretsmanager")
+        value = props.get("SecretString")
+        generate = props.get("GenerateSecretString")
+        if value is None and generate is not None:
+            options = {
+                key: generate[key]
+                for key in ("PasswordLength", "ExcludeCharacters", "ExcludePunctuation", "IncludeSpace")
+                if key in generate
+            }
+            value = secrets.get_random_password(**options)["RandomPassword"]
+            if "SecretStringTemplate" in generate:
+                value = json.dumps(
+                    json.loads(generate["SecretStringTemplate"]) | {generate["GenerateStringKey"]: value}
+                )
+        request: dict[str, Any] = {"Name": name, "SecretString": str(value or "")}
+        if props.get("Description"):
+            request["Description"] = str(props["Description"])
+        arn = secrets.create_secret(**request)["ARN"]
+        return Resource(logical_id, "AWS::SecretsManager::Secret", name, arn, arn=arn, attributes={"Id": arn})
 
     def _bucket(self, logical_id: str, props: dict) -> Resource:
         name = _physical_name(self.deployment.stack_name, logical_id, props.get("BucketName"))

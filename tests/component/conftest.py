@@ -3,6 +3,7 @@ by the same reader the local stack uses, events taken from events/."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib
 import json
@@ -24,6 +25,7 @@ EVENTS = ROOT / "events"
 FUNCTIONS = {
     "FeedIngestFunction": "feed_ingest.app",
     "RecordMatchFunction": "record_match.app",
+    "MatchDeadLetterFunction": "match_dead_letter.app",
     "DiscoveryApiFunction": "discovery_api.app",
     "NetworkApiFunction": "network_api.app",
 }
@@ -156,12 +158,40 @@ class Stack:
         self, method: str, path: str, staff: dict | None, body: dict | None = None, query: dict | None = None
     ) -> tuple[int, dict]:
         """Call the network API as API Gateway does after its Cognito authorizer accepted `staff`'s token."""
+        response = self.raw_request(
+            method, path, staff, json.dumps(body) if body is not None else None, query=query
+        )
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
+
+    def raw_request(
+        self,
+        method: str,
+        path: str,
+        staff: dict | None,
+        body: str | bytes | None,
+        content_type: str | None = "application/json",
+        query: dict | None = None,
+    ) -> dict:
+        """The network API's proxy response to a request whose body and Content-Type are sent as
+        given: bytes that are not UTF-8 arrive base64-encoded, as API Gateway passes binary."""
         payload = event("network_api_post_member")
+        encoded = isinstance(body, bytes)
+        if encoded:
+            try:
+                body, encoded = body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                body = base64.b64encode(body).decode()
+        headers = {"Accept": "application/json", "Host": "api.example.org"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         payload.update(
             httpMethod=method,
             path=path,
             resource=path,
-            body=json.dumps(body) if body is not None else None,
+            body=body,
+            isBase64Encoded=encoded,
+            headers=headers,
+            multiValueHeaders={k: [v] for k, v in headers.items()},
             queryStringParameters=query,
             multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
         )
@@ -170,8 +200,7 @@ class Stack:
             payload["requestContext"].pop("authorizer")
         else:
             payload["requestContext"]["authorizer"]["claims"] = staff
-        response = self.invoke("NetworkApiFunction", payload)
-        return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
+        return self.invoke("NetworkApiFunction", payload)
 
 
 def staff(username: str, *roles: str, member: str | None = None) -> dict:
@@ -204,3 +233,22 @@ def quick_transactions():
     moto_server.apply()
     yield
     moto_server.revert()
+
+
+@pytest.fixture
+def events(stack):
+    """Every event on the stack's bus, delivered to a queue by a rule (as a member's system would)."""
+    bus = stack.deployment.name_of("EventBus")
+    sqs, eventbridge = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName="feed-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    eventbridge.put_rule(
+        Name="all-feeds", EventBusName=bus, EventPattern=json.dumps({"source": ["netzone.feeds"]})
+    )
+    eventbridge.put_targets(Rule="all-feeds", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    def received() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return received

@@ -178,8 +178,8 @@ def test_a_failed_directory_write_leaves_no_pool_user_behind(network, monkeypatc
 
     monkeypatch.setattr(handler.network_store, "write", broken_write)
     body = {"username": "lku-new", "email": "new@example.org", "roles": ["cataloger"]}
-    with pytest.raises(RuntimeError):
-        network.staff_request("POST", "/members/lku/staff", LKU_ADMIN, body)
+    status, failed = network.staff_request("POST", "/members/lku/staff", LKU_ADMIN, body)
+    assert status == 500 and failed["code"] == "internal-error" and "unavailable" not in failed["detail"]
     cognito, pool = _pool(network)
     with pytest.raises(cognito.exceptions.UserNotFoundException):
         cognito.admin_get_user(UserPoolId=pool, Username="lku-new")

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 READY = "netzone local stack ready"
 START_TIMEOUT = 60
+PASSWORD = "Integration-test-2026"  # staff users the tests create and sign in
 
 
 def free_port() -> int:
@@ -118,6 +119,24 @@ class Stack:
                     f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
                 )
         return "\n".join(parts)
+
+
+def sign_in(stack: Stack, username: str, groups: list[str], member: str | None = None) -> dict:
+    """A staff user in the stack's pool, signed in: the AuthenticationResult (IdToken, AccessToken)."""
+    cognito = stack.client("cognito-idp")
+    pool = stack.state["outputs"]["StaffUserPoolId"]
+    attributes = [{"Name": "email", "Value": f"{username}@example.org"}]
+    if member:
+        attributes.append({"Name": "custom:member", "Value": member})
+    cognito.admin_create_user(UserPoolId=pool, Username=username, UserAttributes=attributes)
+    for group in groups:
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
+    cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True)
+    return cognito.initiate_auth(
+        ClientId=stack.state["outputs"]["StaffUserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:

@@ -225,9 +225,12 @@ def test_handler_errors_and_missing_routes(fixture_stack: Stack) -> None:
     assert boom.status_code == 502
     assert boom.json() == {"message": "Internal server error"}
 
-    missing = fixture_stack.get("/echo")  # only POST /echo exists
-    assert missing.status_code == 404
-    assert missing.json()["detail"] == "No route GET /echo"
+    missing = fixture_stack.get("/echo")  # only POST /echo exists: the method is missing (RFC 9110)
+    assert missing.status_code == 405 and missing.headers["Allow"] == "POST"
+    assert missing.json()["code"] == "method-not-allowed"
+    nowhere = fixture_stack.get("/nowhere")
+    assert nowhere.status_code == 404
+    assert nowhere.json()["detail"] == "No route GET /nowhere"
 
     index = fixture_stack.get("/").json()
     assert {

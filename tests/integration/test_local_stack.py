@@ -59,6 +59,7 @@ def test_the_stack_describes_itself(netzone_stack: Stack) -> None:
     assert set(state["workers"]) == {
         "FeedIngestFunction",
         "RecordMatchFunction",
+        "MatchDeadLetterFunction",
         "DiscoveryApiFunction",
         "NetworkApiFunction",
     }
@@ -134,9 +135,10 @@ def test_a_path_without_a_route_is_a_404_problem(netzone_stack: Stack) -> None:
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json() == {
-        "type": "about:blank",
+        "type": "https://netzone.dev/problems/no-such-route",
         "title": "Not Found",
         "status": 404,
+        "code": "no-such-route",
         "detail": "No route GET /nowhere",
     }
 

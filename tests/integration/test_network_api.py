@@ -14,14 +14,13 @@ import time
 
 import pytest
 import requests
-from harness import Stack
+from harness import PASSWORD, Stack, sign_in
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from moto.utilities.utils import load_resource
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "Integration-test-2026"
 UNAUTHORIZED_BODY = {
     "type": "https://netzone.dev/problems/unauthenticated",
     "title": "Unauthorized",
@@ -35,24 +34,6 @@ UNAUTHORIZED_BODY = {
 def stack(netzone_stack: Stack) -> Stack:
     """The project's template, running without the demo (one stack for this module)."""
     return netzone_stack
-
-
-def sign_in(stack: Stack, username: str, groups: list[str], member: str | None = None) -> dict:
-    """A staff user in the stack's pool, signed in: the AuthenticationResult (IdToken, AccessToken)."""
-    cognito = stack.client("cognito-idp")
-    pool = stack.state["outputs"]["StaffUserPoolId"]
-    attributes = [{"Name": "email", "Value": f"{username}@example.org"}]
-    if member:
-        attributes.append({"Name": "custom:member", "Value": member})
-    cognito.admin_create_user(UserPoolId=pool, Username=username, UserAttributes=attributes)
-    for group in groups:
-        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
-    cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True)
-    return cognito.initiate_auth(
-        ClientId=stack.state["outputs"]["StaffUserPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
-    )["AuthenticationResult"]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +77,7 @@ def get(stack: Stack, path: str, token: str | None = None, **kwargs) -> requests
 
 def assert_unauthorized(response: requests.Response) -> None:
     assert response.status_code == 401, response.text
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json() == UNAUTHORIZED_BODY  # the template's GatewayResponses.UNAUTHORIZED
 
 

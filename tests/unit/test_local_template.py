@@ -341,3 +341,29 @@ def test_the_implicit_api_takes_its_default_authorizer_from_globals(
     assert routes["/private"].authorizer is not None and routes["/private"].authorizer.name == "Staff"
     assert routes["/private"].stage == "Prod"
     assert routes["/public"].authorizer is None
+
+
+def test_a_generated_secret_is_created_and_its_ref_is_the_arn(tmp_path: Path, aws: boto3.Session) -> None:
+    template = write(
+        tmp_path,
+        """
+        Resources:
+          Signing:
+            Type: AWS::SecretsManager::Secret
+            Properties:
+              Description: signs things
+              GenerateSecretString: {PasswordLength: 48, ExcludePunctuation: true}
+          Given:
+            Type: AWS::SecretsManager::Secret
+            Properties:
+              SecretString: fixed-value
+        """,
+    )
+    deployment = deploy(load_template(template), session=aws, stack_name="s")
+    secrets = aws.client("secretsmanager")
+    generated = secrets.get_secret_value(SecretId=deployment.resources["Signing"].ref)["SecretString"]
+    assert len(generated) == 48 and generated.isalnum()
+    assert deployment.resources["Signing"].ref.startswith("arn:aws:secretsmanager:")
+    assert (
+        secrets.get_secret_value(SecretId=deployment.resources["Given"].ref)["SecretString"] == "fixed-value"
+    )

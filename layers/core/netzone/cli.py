@@ -26,7 +26,7 @@ import boto3
 
 from netzone.adapters.dynamodb import DynamoJobStore
 from netzone.adapters.s3 import ReportObjects
-from netzone.feeds import PROVIDER_CODE, CheckReport, FeedJob, check, feed_key, job_id_for
+from netzone.feeds import FINISHED, PROVIDER_CODE, CheckReport, FeedJob, check, feed_key, job_id_for
 
 LOCAL_STATE = Path(".netzone") / "local.json"
 
@@ -132,7 +132,7 @@ def wait_for(jobs: DynamoJobStore, job_id: str, timeout: float, poll: float = 1.
     job = None
     while time.monotonic() < deadline:
         job = jobs.get(job_id)
-        if job is not None and job.status in ("completed", "failed"):
+        if job is not None and job.status in FINISHED:
             return job
         time.sleep(poll)
     return job
@@ -190,6 +190,10 @@ def describe_report(report: dict, max_rejects: int) -> str:
         lines.append(f"  reject #{reject['position']} {reject.get('source_id') or '-'}: {reject['reason']}")
     if len(report["rejects"]) > max_rejects:
         lines.append(f"  ({len(report['rejects']) - max_rejects} more rejects: --max-rejects N or --json)")
+    if report.get("rejects_left_out"):  # past the report's cap (feeds.MAX_REPORT_REJECTS)
+        lines.append(f"  ({report['rejects_left_out']} more rejects counted, not listed in the report)")
+    if report.get("rejects_file_left_out"):
+        lines.append(f"  ({report['rejects_file_left_out']} rejected records are not in the rejects file)")
     return "\n".join(lines)
 
 

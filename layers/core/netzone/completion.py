@@ -13,10 +13,13 @@ on MatchQueue, so every step is retried and idempotent like a record batch:
 3. Completing writes `reports/<provider>/<file>.json` (counts, timings, every reject with its
    position, source id and reason) and, when something was rejected,
    `rejects/<provider>/<file>` (the rejected records as sent, ready to fix and resend), then
-   publishes `FeedCompleted` and marks the job completed. The event is published before the
-   status changes, so it is never lost; a consumer may see it twice and dedupes on `job_id`.
+   publishes `FeedCompleted` and marks the job completed (`completed_with_failures` when some
+   records `failed`: record_match gave up on their batch, `netzone.dead_letters`). The event
+   is published before the status changes, so it is never lost; a consumer may see it twice
+   and dedupes on `job_id`.
 
-A failed job (unknown provider, unreadable file) gets its report and event too.
+A failed job (unknown provider, unreadable file, a finishing step that kept failing) gets its
+report and event too.
 """
 
 from __future__ import annotations
@@ -32,7 +35,16 @@ from typing import IO, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from netzone import kbart, marc
-from netzone.feeds import FeedJob, RecordWarning, Reject, now, reason_kind, seen_mark
+from netzone.feeds import (
+    MAX_REJECTS_FILE_BYTES,
+    MAX_REPORT_REJECTS,
+    FeedJob,
+    RecordWarning,
+    Reject,
+    now,
+    reason_kind,
+    seen_mark,
+)
 
 # How a rejects file holds records of each feed format: extension, header, separator, footer.
 # KBART rows go under the Phase II header: a KBART rejects file is itself a KBART file.
@@ -220,42 +232,60 @@ class FeedFinisher:
 
     def _complete(self, job: FeedJob, from_status: str) -> str:
         completed_at = now()
-        job = job.model_copy(update={"status": "completed", "completed_at": completed_at})
+        # Records record_match gave up on (netzone.dead_letters) are accounted, not filed: the
+        # status says so, so that nobody takes the job for a clean one.
+        status = "completed_with_failures" if job.counts.get("failed") else "completed"
+        job = job.model_copy(update={"status": status, "completed_at": completed_at})
         report, rejects = self._write_report(job, completed_at)
         self._publish(job, report, rejects)
         changed = self.ledger.advance(
             job.job_id,
             from_status,
-            "completed",
+            status,
             completed_at=completed_at,
             report_key=_key_of(report),
             rejects_key=_key_of(rejects) if rejects else None,
         )
-        return "completed" if changed else "completed elsewhere"
+        return status if changed else f"{status} elsewhere"
 
     # -- the report and the rejects file, written in one pass over the rejects, in bounded memory
     def _write_report(self, job: FeedJob, completed_at: str) -> tuple[str, str | None]:
         layout = REJECTS_LAYOUT.get(job.format or "", ("dat", b"", b"\n", b""))
         _, header, separator, footer = layout
         reasons: dict[str, int] = {}
-        held = 0
+        held = n = size = 0
+        full = False  # the rejects file is at its cap: it holds the first rejected records, in order
         with (
             tempfile.SpooledTemporaryFile(max_size=8 << 20) as report,
             tempfile.SpooledTemporaryFile(max_size=8 << 20) as raw,
         ):
             head = json.dumps(_summary(job, completed_at), ensure_ascii=False, indent=1)
             report.write(head[:-2].encode() + b',\n "rejects": [')
-            for n, reject in enumerate(self.ledger.all_rejects(job.job_id)):
+            for reject in self.ledger.all_rejects(job.job_id):
                 entry = reject.model_dump(exclude_none=True)
-                if reject.raw is not None:
-                    held += 1
-                    entry["in_rejects_file"] = held  # its ordinal in the rejects file
-                    raw.write((header if held == 1 else separator) + reject.raw)
+                if reject.raw is not None and not full:
+                    piece = (header if held == 0 else separator) + reject.raw
+                    full = size + len(piece) + len(footer) > MAX_REJECTS_FILE_BYTES
+                    if not full:
+                        held += 1
+                        size += len(piece)
+                        entry["in_rejects_file"] = held  # its ordinal in the rejects file
+                        raw.write(piece)
                 reasons[reason_kind(reject.reason)] = reasons.get(reason_kind(reject.reason), 0) + 1
-                report.write((b"," if n else b"") + b"\n  " + json.dumps(entry, ensure_ascii=False).encode())
+                if n < MAX_REPORT_REJECTS:  # the first ones listed, each bounded (feeds.Reject)
+                    report.write(
+                        (b"," if n else b"") + b"\n  " + json.dumps(entry, ensure_ascii=False).encode()
+                    )
+                n += 1
             warnings = [w.model_dump(exclude_none=True) for w in _first(self.ledger.all_warnings(job.job_id))]
             report.write(b"\n ],\n")
-            tail = {"reject_reasons": reasons, "warnings": warnings}
+            tail = {
+                # Caps (netzone.feeds): what the report and the rejects file leave out, counted.
+                "rejects_left_out": max(0, n - MAX_REPORT_REJECTS),
+                "rejects_file_left_out": n - held,
+                "reject_reasons": reasons,
+                "warnings": warnings,
+            }
             report.write(json.dumps(tail, ensure_ascii=False, indent=1)[2:].encode())
             report.seek(0)
             report_address = self.reports.put(report_key(job.feed.key), report, "application/json")

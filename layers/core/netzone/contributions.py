@@ -24,6 +24,7 @@ from netzone.problems import Problem
 
 MAX_RECORDS = 50  # one batch: filed within one API call
 MAX_RECORD_CHARS = 100_000
+MAX_ISO2709_BYTES = 99_999  # the record length a leader can state
 CONTRIBUTOR_PREFIX = "member."
 CONTRIBUTORS = ("member_admin", "cataloger")
 
@@ -88,6 +89,22 @@ def _shape_problem(data: dict) -> str | None:
     return None
 
 
+def _unstorable(record) -> str | None:
+    """Why the network could not store or serve the record (checked before anything is filed)."""
+    try:
+        encoded = record.as_marc()  # ISO 2709, UTF-8: the form it is served in
+        marc.canonical_json(record)  # the form it is stored and compared in
+    except UnicodeError as error:
+        text = getattr(error, "object", "")
+        where = f" near {text[max(0, error.start - 20) : error.start]!r}" if isinstance(text, str) else ""
+        return f"the record holds text that is not Unicode (a lone surrogate){where}; send whole characters"
+    except ValueError as error:
+        return f"the record cannot be encoded as MARC ({error})"
+    if len(encoded) > MAX_ISO2709_BYTES:
+        return f"the record is {len(encoded):,} bytes as MARC; ISO 2709 allows at most {MAX_ISO2709_BYTES:,}"
+    return None
+
+
 def contribute(
     principal: access.Principal, body: ContributionBody, members: MemberDirectory, filer: BatchFiler
 ) -> Contribution:
@@ -121,7 +138,7 @@ def contribute(
                 f"member {code} may not contribute {kind} records to the network; the central office "
                 f"grants it (PUT /members/{code} with import_permissions.{kind} = true)",
             )
-        reason = feeds.validate(record)
+        reason = feeds.validate(record) or _unstorable(record)
         if reason:
             problems.append({"position": position, "source_id": feeds.source_id(record), "reason": reason})
         records.append(record)

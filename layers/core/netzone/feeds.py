@@ -30,17 +30,31 @@ from pymarc import Record
 
 from netzone import marc
 
-OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected")
-Outcome = Literal["created", "merged", "unchanged", "review", "withdrawn", "rejected"]
+# failed: record_match gave up on the record's batch (its message reached the dead-letter
+# queue, netzone.dead_letters): counted with the reason; resend the record once that is fixed.
+OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected", "failed")
+Outcome = Literal["created", "merged", "unchanged", "review", "withdrawn", "rejected", "failed"]
 # reading -> matching -> (withdrawing: a full-replacement feed withdraws what it no longer holds)
-# -> completed; or failed when the file as a whole cannot be ingested.
-JobStatus = Literal["reading", "matching", "withdrawing", "completed", "failed"]
+# -> completed, or completed_with_failures when some records `failed`; or failed when the file
+# as a whole cannot be ingested (or a step finishing the job kept failing).
+JobStatus = Literal["reading", "matching", "withdrawing", "completed", "completed_with_failures", "failed"]
+FINISHED = ("completed", "completed_with_failures", "failed")  # a job in these moves no more
 FeedMode = Literal["incremental", "full"]
 
 PROVIDER_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 # Bibliographic record types (Leader/06); authority (z) and holdings (u, v, x, y) come later.
 BIBLIOGRAPHIC_TYPES = set("acdefgijkmoprt")
 MAX_SOURCE_ID = 200
+# Caps on what rejects keep, so that a hostile file cannot make large reports or rejects files
+# (the record size limits themselves are netzone.marc's: MAX_RECORD_BYTES, MAX_FIELD_BYTES).
+# A reject keeps its record's bytes for the rejects file up to one record's worth.
+MAX_REJECT_RAW_BYTES = marc.MAX_RECORD_BYTES
+# A job's rejects file holds rejected records up to this size; the report counts those left out.
+MAX_REJECTS_FILE_BYTES = 16 << 20
+# A job's report lists this many rejects at most (counts and rejects by reason stay exact).
+MAX_REPORT_REJECTS = 10_000
+MAX_REASON_CHARS = 1_000  # a reject's reason
+MAX_RECORD_WARNINGS = 25  # warnings kept per record
 
 
 class FeedError(ValueError):
@@ -124,6 +138,22 @@ class Reject(BaseModel):
     offset: int | None = None
     # The record as the provider sent it, for the rejects file (never shown in job listings).
     raw: bytes | None = Field(default=None, exclude=True, repr=False)
+    # "failed": not the record's fault; record_match gave up on its batch (the reason says why).
+    outcome: Literal["rejected", "failed"] = "rejected"
+
+    # Bounded, whatever the record: its reason and id are cut short, and bytes beyond one
+    # record's worth are not kept (they could not be a record to fix and resend).
+    _reason = field_validator("reason")(lambda cls, value: value[:MAX_REASON_CHARS])
+    _id = field_validator("source_id")(lambda cls, value: value and value[:MAX_SOURCE_ID])
+    _raw = field_validator("raw")(
+        lambda cls, value: value if value is None or len(value) <= MAX_REJECT_RAW_BYTES else None
+    )
+
+
+def _first_warnings(warnings: list[str]) -> list[str]:
+    if len(warnings) <= MAX_RECORD_WARNINGS:
+        return warnings
+    return [*warnings[: MAX_RECORD_WARNINGS - 1], f"... and {len(warnings) - MAX_RECORD_WARNINGS + 1} more"]
 
 
 class RecordWarning(BaseModel):
@@ -133,6 +163,9 @@ class RecordWarning(BaseModel):
     source_id: str | None = None
     warnings: list[str]
     offset: int | None = None
+
+    _id = field_validator("source_id")(lambda cls, value: value and value[:MAX_SOURCE_ID])
+    _warnings = field_validator("warnings")(lambda cls, value: _first_warnings(value))
 
 
 class FeedJob(BaseModel):
@@ -310,6 +343,7 @@ class Checkpoint(BaseModel):
     rejected: int = 0
     warned: int = 0
     sent: int = 0
+    raw_kept: int = 0  # bytes of rejected records kept for the rejects file so far
 
     def to_message(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -328,12 +362,14 @@ class IngestSummary:
     warnings: list[RecordWarning] = field(default_factory=list)  # first ones only, for the log
     checkpoint: Checkpoint | None = None  # set when the run paused before the end of the file
     already_read: bool = False  # the job had been read before: nothing was done
+    raw_kept: int = 0  # bytes of rejected records kept for the rejects file (MAX_REJECTS_FILE_BYTES)
 
     def resume_from(self, resume: Checkpoint | None) -> None:
         """A continuation's counts carry on from where the paused run left them."""
         if resume is not None:
             self.records_read, self.rejected = resume.records_read, resume.rejected
             self.warned, self.sent = resume.warned, resume.sent
+            self.raw_kept = resume.raw_kept
 
     def pause(self, feed: FeedRef, position: int, offset: int | None, feed_mode: FeedMode) -> None:
         """Stop before record `position + 1`: the checkpoint a new invocation continues from
@@ -349,6 +385,7 @@ class IngestSummary:
             rejected=self.rejected,
             warned=self.warned,
             sent=self.sent,
+            raw_kept=self.raw_kept,
         )
 
 
@@ -435,6 +472,13 @@ class ReadLog:
             self.flush()
 
     def reject(self, reject: Reject) -> None:
+        if reject.raw is not None:
+            # The rejects file's cap holds here already: bytes past it are not stored at all.
+            if self.summary.raw_kept + len(reject.raw) > MAX_REJECTS_FILE_BYTES:
+                reject = reject.model_copy(update={"raw": None})
+                self.summary.raw_kept = MAX_REJECTS_FILE_BYTES  # full: the file keeps feed order
+            else:
+                self.summary.raw_kept += len(reject.raw)
         self.summary.rejected += 1
         if len(self.summary.rejects) < 10:
             self.summary.rejects.append(reject)
@@ -460,11 +504,12 @@ def screen(
         if result.record is None:
             reject = Reject(
                 position=result.position,
+                source_id=result.source_id,  # a record over the size limits may have named itself
                 reason=result.error or "unreadable",
                 offset=result.offset,
                 raw=result.raw,
             )
-            yield result, None, reject
+            yield result, reject.source_id, reject
             continue
         identifier = source_id(result.record)
         reason = validate(result.record)
@@ -670,8 +715,8 @@ class CheckReport(BaseModel):
             self.accepted += 1
             return
         self.rejected += 1
-        if len(self.rejects) < max_rejects:
-            self.rejects.append(reject)
+        if len(self.rejects) < max_rejects:  # without its bytes: a check shows, it keeps no file
+            self.rejects.append(reject.model_copy(update={"raw": None}) if reject.raw else reject)
         reason = reason_kind(reject.reason)
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from netzone import access
 from netzone.access import Principal
 from netzone.feeds import audit_id, now
+from netzone.models import StrictModel
 from netzone.problems import Problem
 
 CODE = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -32,8 +33,8 @@ MAX_PAGE = 100
 EmailStr = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Model(StrictModel):
+    pass
 
 
 class Contact(_Model):
@@ -133,6 +134,9 @@ class StaffUser(Stored):
         return self
 
 
+Item = TypeVar("Item")
+
+
 class AuditEntry(_Model):
     id: str
     at: str
@@ -146,8 +150,10 @@ class AuditEntry(_Model):
     after: dict[str, Any] | None = None
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
+class Page(BaseModel, Generic[Item]):
+    """One page of a list; `Page[Member]` and the like name what the items are."""
+
+    items: list[Item]
     next: str | None = Field(default=None, description="pass as ?next= to get the following page")
 
 

@@ -19,7 +19,7 @@ class Problem(Exception):
     def body(self) -> dict:
         body = {
             "type": f"https://netzone.dev/problems/{self.code}",
-            "title": self.title or _TITLES.get(self.status, "Error"),
+            "title": self.title or TITLES.get(self.status, "Error"),
             "status": self.status,
             "code": self.code,
             "detail": self.detail,
@@ -32,16 +32,23 @@ class Problem(Exception):
         return json.dumps(self.body(), ensure_ascii=False)
 
 
-_TITLES = {
+TITLES = {
+    200: "OK",
+    201: "Created",
+    301: "Moved Permanently",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
     406: "Not Acceptable",
     409: "Conflict",
     410: "Gone",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Content",
     429: "Too Many Requests",
+    500: "Internal Server Error",
 }
 
 
@@ -75,39 +82,3 @@ def negotiate(accept: str | None, offers: list[str]) -> str | None:
     scored = [(preference(offer), -rank, offer) for rank, offer in enumerate(offers)]
     (quality, _), _, offer = max(scored)
     return offer if quality > 0 else None
-
-
-def install_problem_handlers(app, on_denied=None) -> None:
-    """Make a Powertools REST resolver answer every error as a problem document.
-
-    `Problem` keeps its status; a request that fails validation is a 422 listing each field;
-    an unknown route is a 404. Shared by every API function so they all answer alike.
-    """
-    from aws_lambda_powertools.event_handler import Response
-    from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-
-    @app.exception_handler(Problem)
-    def problem(error: Problem) -> Response:
-        if on_denied is not None and error.status in (401, 403):
-            on_denied(error)
-        return Response(error.status, PROBLEM_JSON, error.to_json())
-
-    @app.exception_handler(RequestValidationError)
-    def invalid_request(error: RequestValidationError) -> Response:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
-                "message": e.get("msg"),
-            }
-            for e in error.errors()
-        ]
-        fields = ", ".join(e["field"] for e in errors[:5])
-        return problem(Problem(422, "invalid-request", f"fix these fields: {fields}", errors=errors))
-
-    @app.not_found
-    def no_route(_: NotFoundError) -> Response:
-        event = app.current_event
-        return problem(
-            Problem(404, "no-such-route", f"no route {event.http_method} {event.path}; see /openapi.json")
-        )

@@ -37,6 +37,13 @@ class RecordMatchSettings(_Base):
     event_bus_name: str  # FeedCompleted
 
 
+class MatchDeadLetterSettings(_Base):
+    jobs_table: str  # dead-lettered batches and steps are accounted on their jobs
+    match_queue_url: str  # a full-replacement job's withdrawals go back on the queue
+    feed_bucket: str  # reports/ and rejects/ objects
+    event_bus_name: str  # FeedCompleted
+
+
 class DiscoverySettings(_Base):
     catalog_table: str
     jobs_table: str
@@ -46,3 +53,4 @@ class NetworkApiSettings(_Base):
     network_table: str
     catalog_table: str  # the review queue and clusters
     staff_user_pool_id: str
+    page_token_secret_arn: str  # Secrets Manager: the key that signs paging tokens

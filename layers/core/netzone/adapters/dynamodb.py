@@ -11,6 +11,7 @@ Keys (single-table design inside each table):
              JOB#<job id>               / WARN#<position>     a record read with warnings
              JOB#<job id>               / BATCH#<seq>         a batch already counted
              JOB#<job id>               / ABSENT#<page>       a withdrawal page already counted
+             JOB#<job id>               / FAILURE#<subject>   why record_match failed on a batch or step
 
 Clients are created lazily (never at import time) and honour AWS_ENDPOINT_URL.
 """
@@ -564,6 +565,38 @@ class DynamoJobStore(AwsAdapter):
                 return False
             raise
         return True
+
+    def batch_counted(self, job_id: str, seq: int) -> bool:
+        """Whether a batch's outcomes were counted (its BATCH#<seq> marker is there)."""
+        response = self.client.get_item(
+            TableName=self.table,
+            Key=self._key(job_id, f"BATCH#{seq:08d}"),
+            ConsistentRead=True,
+            ProjectionExpression="pk",
+        )
+        return "Item" in response
+
+    def note_failure(self, job_id: str, subject: str, reason: str) -> int:
+        """Keep why record_match failed on a batch or step (the latest reason) and how often;
+        returns the number of failures so far."""
+        response = self.client.update_item(
+            TableName=self.table,
+            Key=self._key(job_id, f"FAILURE#{subject}"),
+            UpdateExpression="SET reason = :reason, failed_at = :now ADD attempts :one",
+            ExpressionAttributeValues=to_item({":reason": reason, ":now": now(), ":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(from_item(response["Attributes"])["attempts"])
+
+    def failure(self, job_id: str, subject: str) -> tuple[int, str] | None:
+        """(failures, the latest reason) noted for a batch or step, or None."""
+        response = self.client.get_item(
+            TableName=self.table, Key=self._key(job_id, f"FAILURE#{subject}"), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return None
+        item = from_item(response["Item"])
+        return int(item.get("attempts", 0)), str(item.get("reason", ""))
 
     def advance(self, job_id: str, from_status: str, to_status: str, **fields: object) -> bool:
         """Move a job from one status to the next (and set `fields`); False if it was not there."""
