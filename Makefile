@@ -10,7 +10,7 @@ SAM_VERSION := 1.170.0
 export AWS_EC2_METADATA_DISABLED := true
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint unit component integration bench build clean
+.PHONY: run test lint unit local-stack component integration bench build clean
 
 # uv installs the pinned lock in seconds (pip takes ~45 s); it is pinned too and lives in the venv.
 UV_VERSION := 0.13.9
@@ -26,16 +26,23 @@ $(STAMP): requirements-dev.lock pyproject.toml
 run: $(STAMP)
 	PYTHONPATH=infra:layers/core:functions $(BIN)/python -m local.run
 
-## test: lint, then the unit, component and integration tiers
-test: lint unit component integration
+## test: lint, then the unit, local-stack, component and integration tiers
+test: lint unit local-stack component integration
 
+## lint: style (ruff, with a complexity limit), types (mypy), no import cycle (import-linter), the template
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	PYTHONPATH=layers/core:functions:infra $(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/cfn-lint template.yaml
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+## local-stack: the local stack's own parts (template reader, moto patches, authorizer, workers)
+local-stack: $(STAMP)
+	$(BIN)/pytest -q tests/local_stack
 
 component: $(STAMP)
 	$(BIN)/pytest -q tests/component
@@ -59,4 +66,4 @@ build: $(SAM_VENV)/bin/sam
 	PYENV_VERSION=3.12.1:3.11.7 $(SAM_VENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -7,12 +7,16 @@ refuses what no route can use, each as an RFC 9457 problem body that says what t
 - a body that is not UTF-8 (400), or not JSON, nested deeper than `MAX_JSON_DEPTH`, or holding
   text that is not Unicode (a lone surrogate such as `\\ud800`) or NaN/Infinity (400).
 
-Every error after that is a problem too: the domain's `Problem` keeps its status, a request that
-fails validation is a 422 naming each field, an unknown route a 404, and anything unexpected a
-500 whose body carries only the request id (the cause goes to the log).
+Every error after that is a problem too. This is the one place the domain's errors
+(`netzone.errors`) become HTTP: each kind has its status (`STATUS`), and its code, detail and
+per-item errors become the problem body unchanged. A request that fails validation is a 422
+naming each field, an unknown route a 404, and anything unexpected a 500 whose body carries only
+the request id (the cause goes to the log).
 
-`ApiResolver` is the Powertools REST resolver with this edge built in, and `responses` documents
-each route's statuses and bodies for the OpenAPI document.
+`Problem` is the problem document itself (what the edge and the handlers answer with),
+`negotiate` picks a response's media type from an Accept header, `ApiResolver` is the Powertools
+REST resolver with this edge built in, and `responses` documents each route's statuses and
+bodies for the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -21,21 +25,89 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
-from netzone.problems import PROBLEM_JSON, TITLES, Problem
+from netzone.errors import Conflict, Denied, Gone, Invalid, NetzoneError, NotFound, Unauthenticated
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # under Lambda's 6 MB synchronous payload, with room for the event
 MAX_JSON_DEPTH = 32  # the deepest body a route takes is a contribution's MARC-in-JSON (5 levels)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 logger = Logger(child=True)
+
+
+# ---------------------------------------------------------------- problems
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    200: "OK",
+    201: "Created",
+    301: "Moved Permanently",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    410: "Gone",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+# The status each kind of domain error answers with (netzone.errors).
+STATUS: dict[type[NetzoneError], int] = {
+    Unauthenticated: 401,
+    Denied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    Invalid: 422,
+}
+
+
+@dataclass
+class Problem(Exception):
+    """An RFC 9457 problem document: a status, a stable code and a detail that says what to fix."""
+
+    status: int
+    code: str
+    detail: str
+    title: str | None = None
+    errors: list[dict] | None = None
+
+    @classmethod
+    def of(cls, error: NetzoneError) -> Problem:
+        """The problem a domain error answers with: its kind's status, its code, detail and errors."""
+        status = next(STATUS[kind] for kind in type(error).__mro__ if kind in STATUS)
+        return cls(status, error.code, error.detail, errors=error.errors)
+
+    def body(self) -> dict:
+        body = {
+            "type": f"https://netzone.dev/problems/{self.code}",
+            "title": self.title or TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+    def to_json(self) -> str:
+        return json.dumps(self.body(), ensure_ascii=False)
 
 
 class ProblemBody(BaseModel):
@@ -47,6 +119,38 @@ class ProblemBody(BaseModel):
     code: str = Field(description="stable: match on this, not on the text")
     detail: str = Field(description="what went wrong and what to do about it")
     errors: list[dict[str, Any]] | None = Field(default=None, description="one entry per field or record")
+
+
+def negotiate(accept: str | None, offers: list[str]) -> str | None:
+    """The offer an Accept header prefers (q-value, then the more specific range, then our order)."""
+    if not accept or not accept.strip():
+        return offers[0]
+    ranges: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            ranges.append((media.lower(), quality))
+
+    def preference(offer: str) -> tuple[float, int]:
+        kind = offer.split("/")[0]
+        best = (0.0, -1)
+        for media, quality in ranges:
+            specificity = {offer: 2, f"{kind}/*": 1, "*/*": 0}.get(media)
+            if specificity is not None and specificity > best[1]:
+                best = (quality, specificity)
+        return best
+
+    scored = [(preference(offer), -rank, offer) for rank, offer in enumerate(offers)]
+    (quality, _), _, offer = max(scored)
+    return offer if quality > 0 else None
 
 
 # ---------------------------------------------------------------- screening a request
@@ -182,6 +286,12 @@ def _install_problem_handlers(
             on_denied(error)
         return Response(error.status, PROBLEM_JSON, error.to_json())
 
+    @app.exception_handler(NetzoneError)
+    def refused(error: NetzoneError) -> Response:
+        if not isinstance(error, tuple(STATUS)):  # a domain error of no kind is a fault of ours
+            return unexpected(error)
+        return problem(Problem.of(error))
+
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
         errors = [
@@ -247,9 +357,9 @@ JSON = "application/json"
 
 def responses(
     status: int, model: Any, *problems: int, media: str = JSON, body: bool = False
-) -> dict[int, dict]:
+) -> dict[int, OpenAPIResponse]:
     """The OpenAPI `responses` of a route: its success body and every problem it can answer."""
-    documented: dict[int, dict] = {
+    documented: dict[int, OpenAPIResponse] = {
         status: {"description": TITLES.get(status, "OK"), "content": {media: {"model": model}}}
     }
     for code in sorted({*COMMON, 422, *(WITH_BODY if body else ()), *problems}):

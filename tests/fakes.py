@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import copy
 
-from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord, VersionConflict
-from netzone.feeds import FeedJob, FeedProvider, RecordBatch, Reject, newer_mark
+from netzone.batches import RecordBatch, newer_mark
+from netzone.catalog import Cluster, Commit, KeyEntry, ReviewTask, SourceRecord
+from netzone.errors import VersionConflict
+from netzone.jobs import FeedJob, Reject
+from netzone.network import ANY_OWNER, Ref
+from netzone.providers import FeedProvider
 
 
 class MemoryCatalog:
@@ -57,9 +61,9 @@ class MemoryCatalog:
 
     def mark_seen(self, source, mark):
         stored = self.sources[source.key]
-        if not newer_mark(stored.seen_job, mark):
+        if not newer_mark(stored.seen_mark, mark):
             return  # marks never move back
-        stored.seen_job = source.seen_job = mark
+        stored.seen_mark = source.seen_mark = mark
         stored.version += 1
         source.version += 1
 
@@ -72,7 +76,7 @@ class MemoryCatalog:
         )
         page = keys[:limit]
         found = [
-            ("source", self.sources[k].source_id) for k in page if newer_mark(self.sources[k].seen_job, mark)
+            ("source", self.sources[k].source_id) for k in page if newer_mark(self.sources[k].seen_mark, mark)
         ]
         return found, (page[-1] if len(keys) > limit else None)
 
@@ -87,7 +91,7 @@ class ListSink:
 
     def send(self, batch: RecordBatch) -> None:
         # Round-trip through the wire format, as SQS would (KBART rows travel as portfolio batches).
-        from netzone.portfolio_feed import PortfolioBatch
+        from netzone.batches import PortfolioBatch
 
         model = PortfolioBatch if isinstance(batch, PortfolioBatch) else RecordBatch
         self.batches.append(model.model_validate_json(batch.to_message()))  # type: ignore[arg-type]
@@ -140,36 +144,48 @@ class MemoryLedger:
 
 
 class MemoryNetworkStore:
-    """NetworkStore with the DynamoDB adapter's semantics: versioned writes, audit in the same step."""
+    """NetworkStore with the DynamoDB adapter's semantics: versioned writes, audit in the same step.
+
+    Objects are held by their `Ref`; a list is in (owner, code) order, its position "owner#code"."""
 
     def __init__(self):
-        self.items: dict[str, dict] = {}
-        self.audit: dict[str, list[dict]] = {}
+        self.items: dict[Ref, dict] = {}
+        self.audit: dict[tuple[str, ...], list[dict]] = {}  # ("member", code or "-") or ("object", type, id)
 
-    def get(self, key):
-        return copy.deepcopy(self.items.get(key))
+    def get(self, ref):
+        return copy.deepcopy(self.items.get(ref))
 
-    def get_many(self, keys):
-        return {k: copy.deepcopy(self.items[k]) for k in keys if k in self.items}
+    def get_many(self, refs):
+        return {r: copy.deepcopy(self.items[r]) for r in refs if r in self.items}
 
-    def page(self, prefix, limit, after):
-        keys = sorted(k for k in self.items if k.startswith(prefix) and (after is None or k > after))
-        chunk = keys[:limit]
-        return [copy.deepcopy(self.items[k]) for k in chunk], (chunk[-1] if len(keys) > limit else None)
+    def page(self, kind, owner, limit, after):
+        listed = {
+            f"{r.owner or '-'}#{r.code}": r
+            for r in self.items
+            if r.kind == kind and (owner is ANY_OWNER or r.owner == owner)
+        }
+        positions = sorted(p for p in listed if after is None or p > after)
+        chunk = positions[:limit]
+        items = [copy.deepcopy(self.items[listed[p]]) for p in chunk]
+        return items, (chunk[-1] if len(positions) > limit else None)
 
-    def write(self, key, item, expected_version, audit):
-        from netzone.network import VersionMismatch, audit_scopes
-
-        current = self.items.get(key)
+    def write(self, ref, item, expected_version, audit):
+        current = self.items.get(ref)
         if (current is None) != (expected_version is None) or (
             current and current["version"] != expected_version
         ):
-            raise VersionMismatch(None if current is None else current["version"])
-        self.items[key] = copy.deepcopy(item)
-        for scope in audit_scopes(audit):
+            raise VersionConflict(str(ref), None if current is None else current["version"])
+        self.items[ref] = copy.deepcopy(item)
+        for scope in (("member", audit.member or "-"), ("object", audit.object_type, audit.object_id)):
             self.audit.setdefault(scope, []).append(audit.model_dump(mode="json"))
 
-    def audit_page(self, scope, limit, after):
+    def member_audit(self, member, limit, after):
+        return self._audit_page(("member", member or "-"), limit, after)
+
+    def object_audit(self, object_type, object_id, limit, after):
+        return self._audit_page(("object", object_type, object_id), limit, after)
+
+    def _audit_page(self, scope, limit, after):
         entries = sorted(self.audit.get(scope, []), key=lambda e: e["id"], reverse=True)
         if after:
             entries = [e for e in entries if e["id"] < after]
@@ -232,8 +248,8 @@ class MemoryPortfolios:
 
     def mark_seen(self, provider, source_id, mark):
         stored = self.items.get(f"{provider}|{source_id}")
-        if stored is not None and newer_mark(stored.seen_job, mark):
-            stored.seen_job = mark
+        if stored is not None and newer_mark(stored.seen_mark, mark):
+            stored.seen_mark = mark
             self.seen_updates += 1
 
     def for_cluster(self, cluster_id):

@@ -1,6 +1,12 @@
-"""feed_ingest: S3 "object created" under feeds/<provider>/ -> record batches on MatchQueue.
+"""feed_ingest: a provider's feed file under feeds/<provider>/ -> record batches on MatchQueue.
 
-Thin: parse the event with Powertools' models, hand the object to `netzone.feeds.ingest`, log
+One entry point per event source, both reading the file the same way (`_read`):
+
+- `handler` (FeedIngestFunction): S3 "object created": the file is read from its start;
+- `continue_handler` (FeedContinueFunction): a checkpoint on FeedContinueQueue: the file is
+  read on from where a run near its time limit paused.
+
+Thin: parse the event with Powertools' models, hand the object to `netzone.ingest.ingest`, log
 and count the result. A redelivered event for an object version that was read does no work
 twice (the job, keyed by bucket, key and ETag, says it was read). A run that died mid-read is
 simply read again by Lambda's retry: batches are numbered and counted once, records filed
@@ -8,43 +14,36 @@ once, rejects kept by position. (Powertools idempotency would hold such a retry 
 dead run's deadline, and the feed would end in the dead-letter queue.)
 
 Any size: a run that nears the Lambda time limit stops between records and puts its checkpoint
-(next record's position and byte offset, counters so far) on FeedContinueQueue; this function
-consumes that queue too and goes on from there, in as many invocations as the file needs.
+(next record's position and byte offset, counters so far) on FeedContinueQueue;
+`continue_handler` goes on from there, in as many invocations as the file needs.
 """
 
 from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import S3Model, SqsModel, SqsRecordModel
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import S3Model, S3RecordModel, SqsModel, SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
+from wiring import Wiring
 
-from netzone import feeds
-from netzone.adapters.dynamodb import DynamoJobStore
-from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
-from netzone.adapters.s3 import FeedObjects
-from netzone.adapters.sqs import SqsBatchSink
 from netzone.completion import JobStep
+from netzone.ingest import Checkpoint, ingest
+from netzone.jobs import FeedError, FeedRef, job_id_for
 from netzone.settings import FeedIngestSettings
 
-settings = FeedIngestSettings()
-logger = Logger()
-metrics = Metrics()
-jobs = DynamoJobStore(settings.jobs_table)
-objects = FeedObjects()
-sink = SqsBatchSink(settings.match_queue_url)
-continuations = SqsBatchSink(settings.feed_continue_queue_url)
 # A short cache: a provider the central office has just registered can feed within a minute.
-providers = ProviderRegistry(DynamoNetworkStore(settings.network_table), ttl=60)
+wiring = Wiring(FeedIngestSettings(), provider_ttl=60)
+settings, logger, metrics = wiring.settings, wiring.logger, wiring.metrics
+jobs, objects, providers = wiring.jobs, wiring.feed_objects, wiring.providers
+sink, continuations = wiring.match_queue, wiring.continue_queue
 # A continuation is consumed once (SQS redelivers it only after the run's whole time limit).
 continue_idempotency = IdempotencyConfig(
     event_key_jmespath="[job_id, to_string(position)]", expires_after_seconds=7 * 24 * 3600
@@ -52,11 +51,11 @@ continue_idempotency = IdempotencyConfig(
 
 
 class ContinueRecord(SqsRecordModel):
-    body: Json[feeds.Checkpoint]  # type: ignore[assignment]
+    body: Json[Checkpoint]
 
 
 class ContinueEvent(SqsModel):
-    Records: list[ContinueRecord]  # type: ignore[assignment]
+    Records: list[ContinueRecord]
 
 
 class Invocation:
@@ -76,16 +75,16 @@ class Invocation:
     config=continue_idempotency,
 )
 def continue_feed(checkpoint: dict) -> dict:
-    resume = feeds.Checkpoint(**checkpoint)
+    resume = Checkpoint(**checkpoint)
     return _read(resume.feed, resume)
 
 
-def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
-    job_id = feeds.job_id_for(ref.bucket, ref.key, ref.etag)
+def _read(ref: FeedRef, resume: Checkpoint | None) -> dict:
+    job_id = job_id_for(ref.bucket, ref.key, ref.etag)
     logger.append_keys(job_id=job_id, feed_key=ref.key)
     try:
         stream = objects.open(ref, start=resume.offset if resume and resume.offset else 0)
-        summary = feeds.ingest(
+        summary = ingest(
             stream,
             ref,
             sink=sink,
@@ -96,7 +95,7 @@ def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
             resume=resume,
             should_pause=Invocation.nearly_out_of_time,
         )
-    except feeds.FeedError as error:
+    except FeedError as error:
         # The file as a whole is unusable (wrong place, unknown provider or format, gone): the
         # job says why, and its report is written like any other's. A continuation whose object
         # changed under it (a new version of the same key) fails its job here: ingest never ran.
@@ -138,24 +137,32 @@ def _read(ref: feeds.FeedRef, resume: feeds.Checkpoint | None) -> dict:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+@event_parser(model=S3Model)
+def handler(event: S3Model, context: LambdaContext) -> dict:
+    """FeedIngestFunction: each dropped file read from its start."""
+    Invocation.context = context
+    return {"jobs": [_read(_dropped(record), None) for record in event.Records]}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@event_parser(model=ContinueEvent)
+def continue_handler(event: ContinueEvent, context: LambdaContext) -> dict:
+    """FeedContinueFunction: each paused file read on from its checkpoint (once per checkpoint)."""
     continue_idempotency.register_lambda_context(context)
     Invocation.context = context
-    records = event.get("Records") or []
-    if records and records[0].get("eventSource") == "aws:sqs":
-        continued = parse(event=event, model=ContinueEvent)
-        return {"jobs": [continue_feed(checkpoint=r.body.model_dump()) for r in continued.Records]}
-    dropped = parse(event=event, model=S3Model)
-    results = []
-    for record in dropped.Records:
-        obj = record.s3.object
-        feed = feeds.FeedRef(
-            bucket=record.s3.bucket.name,
-            key=unquote_plus(obj.key),
-            etag=obj.eTag or "",
-            size=obj.size,
-            version_id=obj.versionId,
-            dropped_at=record.eventTime.isoformat(timespec="microseconds"),  # fixed width: sorts as text
-        )
-        results.append(_read(feed, None))
-    return {"jobs": results}
+    return {"jobs": [continue_feed(checkpoint=r.body.model_dump()) for r in event.Records]}
+
+
+def _dropped(record: S3RecordModel) -> FeedRef:
+    obj = record.s3.object
+    if obj is None:  # Powertools' model allows it; an "object created" notification always has one
+        raise ValueError(f"an S3 {record.eventName} notification without its object")
+    return FeedRef(
+        bucket=record.s3.bucket.name,
+        key=unquote_plus(obj.key),
+        etag=obj.eTag or "",
+        size=obj.size,
+        version_id=obj.versionId,
+        dropped_at=record.eventTime.isoformat(timespec="microseconds"),  # fixed width: sorts as text
+    )

@@ -12,39 +12,31 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from wiring import Wiring
 
-from netzone.adapters.dynamodb import DynamoJobStore
-from netzone.adapters.events import EventBridgeBus
-from netzone.adapters.s3 import ReportObjects
-from netzone.adapters.sqs import SqsBatchSink
-from netzone.completion import FeedFinisher
 from netzone.dead_letters import DeadLetterAccountant, NoWithdrawals
 from netzone.settings import MatchDeadLetterSettings
 
-settings = MatchDeadLetterSettings()
-logger = Logger()
-metrics = Metrics()
-jobs = DynamoJobStore(settings.jobs_table)
+wiring = Wiring(MatchDeadLetterSettings())
+logger, metrics = wiring.logger, wiring.metrics
 accountant = DeadLetterAccountant(
-    ledger=jobs,
-    finisher=FeedFinisher(
-        ledger=jobs,
-        holdings=NoWithdrawals(),
-        withdrawer=NoWithdrawals(),
-        reports=ReportObjects(settings.feed_bucket),
-        events=EventBridgeBus(settings.event_bus_name),
-        steps=SqsBatchSink(settings.match_queue_url),
-    ),
+    ledger=wiring.jobs, finisher=wiring.feed_finisher(holdings=NoWithdrawals(), withdrawer=NoWithdrawals())
 )
-processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
 
 
-def handle(record: SqsRecordModel) -> dict:
+class DeadLetter(SqsRecordModel):
+    body: str  # as record_match received it: accounted whatever it holds, even when unreadable
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=DeadLetter)
+
+
+def handle(record: DeadLetter) -> dict:
     named = record.messageAttributes.get("job_id")
     accounted = accountant.account(record.body, named.stringValue if named else None)
     metrics.add_metric(name="MatchDeadLetters", unit=MetricUnit.Count, value=1)
@@ -57,5 +49,5 @@ def handle(record: SqsRecordModel) -> dict:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

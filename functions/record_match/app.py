@@ -12,48 +12,32 @@ twice.
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
+from wiring import Wiring
 
-from netzone import catalog, dead_letters, portfolios
-from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
-from netzone.adapters.events import EventBridgeBus
-from netzone.adapters.network_store import DynamoNetworkStore, ProviderRegistry
-from netzone.adapters.portfolio_store import DynamoPortfolioStore
-from netzone.adapters.s3 import ReportObjects
-from netzone.adapters.sqs import SqsBatchSink
-from netzone.completion import CatalogWithdrawer, FeedFinisher, JobStep
+from netzone import dead_letters, portfolio_filing, record_filing
+from netzone.batches import PortfolioBatch, RecordBatch
+from netzone.completion import CatalogWithdrawer, JobStep
 from netzone.dead_letters import MatchMessage
-from netzone.feeds import RecordBatch
-from netzone.portfolio_feed import PortfolioBatch
 from netzone.settings import RecordMatchSettings
 
-settings = RecordMatchSettings()
-logger = Logger()
-metrics = Metrics()
-catalog_store = DynamoCatalogStore(settings.catalog_table)
-priorities = ProviderRegistry(DynamoNetworkStore(settings.network_table))
-filer = catalog.Filer(catalog_store, priorities)
-portfolio_filer = portfolios.PortfolioFiler(
-    catalog_store, DynamoPortfolioStore(settings.catalog_table), priorities
-)
-jobs = DynamoJobStore(settings.jobs_table)
-finisher = FeedFinisher(
-    ledger=jobs,
-    holdings=catalog_store,
-    withdrawer=CatalogWithdrawer(sources=filer, portfolios=portfolio_filer),
-    reports=ReportObjects(settings.feed_bucket),
-    events=EventBridgeBus(settings.event_bus_name),
-    steps=SqsBatchSink(settings.match_queue_url),
+wiring = Wiring(RecordMatchSettings())
+logger, metrics = wiring.logger, wiring.metrics
+catalog_store, priorities, jobs = wiring.catalog, wiring.providers, wiring.jobs
+filer = record_filing.Filer(catalog_store, priorities)
+portfolio_filer = portfolio_filing.PortfolioFiler(catalog_store, wiring.portfolios, priorities)
+finisher = wiring.feed_finisher(
+    holdings=catalog_store, withdrawer=CatalogWithdrawer(sources=filer, portfolios=portfolio_filer)
 )
 
 
 class MatchQueueMessage(SqsRecordModel):
-    body: Json[MatchMessage]  # type: ignore[assignment]
+    body: Json[MatchMessage]
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=MatchQueueMessage)
@@ -84,7 +68,9 @@ def handle_message(message: RecordBatch | PortfolioBatch | JobStep) -> dict:
 
 def file_batch(batch: RecordBatch | PortfolioBatch) -> dict:
     is_portfolios = isinstance(batch, PortfolioBatch)
-    result = portfolio_filer.file_batch(batch) if is_portfolios else filer.file_batch(batch)
+    result = (
+        portfolio_filer.file_batch(batch) if isinstance(batch, PortfolioBatch) else filer.file_batch(batch)
+    )
     counted = jobs.record_outcomes(batch.job_id, batch.seq, dict(result.counts), result.rejects)
     # The batch that gives the last accepted record its outcome finishes the job (a cheap read
     # for the others; a redelivered last batch finishes it if a crash came in between).
@@ -107,5 +93,5 @@ def file_batch(batch: RecordBatch | PortfolioBatch) -> dict:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -1,6 +1,6 @@
 """The demo consortium, created through the network domain as the central office would.
 
-Every object is written by `netzone.network.NetworkService` acting as a system principal
+Every object is written by `netzone.network_service.NetworkService` acting as a system principal
 (`netzone-seed`, central-office administrator), so the items have the real shape, versions and
 audit entries, and the staff users exist in the Cognito user pool with their groups and scope.
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netzone.access import Principal
+from netzone.errors import Conflict, Invalid
 from netzone.network import (
     ConsortiumBody,
     Contact,
@@ -29,12 +30,11 @@ from netzone.network import (
     ImportPermissions,
     LibraryBody,
     MemberBody,
-    NetworkService,
     ProviderBody,
     StaffBody,
     StaffUser,
 )
-from netzone.problems import Problem
+from netzone.network_service import NetworkService
 
 SEED_PRINCIPAL = Principal(username="netzone-seed", roles=frozenset({"central_admin"}), member=None)
 DEMO_PASSWORD = "Netzone-demo-2026"  # noqa: S105 - local demo only; meets the pool's password policy
@@ -242,6 +242,15 @@ STAFF: list[tuple[str | None, StaffBody]] = [
     (
         None,
         StaffBody(
+            username="net-cat",
+            email="net-cat@nlc.example.org",
+            name="Network cataloger (review queue, unmerge)",
+            roles=["cataloger"],
+        ),
+    ),
+    (
+        None,
+        StaffBody(
             username="circ",
             email="circ@nlc.example.org",
             name="Network circulation desk",
@@ -272,8 +281,8 @@ def _create(report: SeedReport, kind: str, save: Any, *args: Any) -> Any:
     """Create through the service; an object that already exists is counted, not an error."""
     try:
         result = save(SEED_PRINCIPAL, *args, create=True)
-    except Problem as problem:
-        if problem.code != "already-exists":
+    except Conflict as conflict:
+        if conflict.code != "already-exists":
             raise
         report.existing[kind] = report.existing.get(kind, 0) + 1
         return None
@@ -287,8 +296,8 @@ def seed(service: NetworkService) -> SeedReport:
     try:
         service.put_consortium(SEED_PRINCIPAL, CONSORTIUM)
         report.created["consortium"] += 1
-    except Problem as problem:  # a second seed: the consortium exists and needs its version
-        if problem.code != "version-required":
+    except Invalid as invalid:  # a second seed: the consortium exists and needs its version
+        if invalid.code != "version-required":
             raise
         report.existing["consortium"] = 1
     for member in MEMBERS:

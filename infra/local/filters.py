@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import operator
+from collections.abc import Callable
 from typing import Any
 
 _MISSING = object()
@@ -82,40 +83,63 @@ def _matches_operator(rule: dict, value: Any, values: list) -> bool:
         return (value is not _MISSING) == bool(argument)
     if value is _MISSING:
         return False
-    strings = [item for item in values if isinstance(item, str)]
-    if name == "prefix":
-        if isinstance(argument, dict):  # {"prefix": {"equals-ignore-case": "x"}}
-            wanted = argument["equals-ignore-case"].lower()
-            return any(item.lower().startswith(wanted) for item in strings)
-        return any(item.startswith(argument) for item in strings)
-    if name == "suffix":
-        if isinstance(argument, dict):
-            wanted = argument["equals-ignore-case"].lower()
-            return any(item.lower().endswith(wanted) for item in strings)
-        return any(item.endswith(argument) for item in strings)
-    if name == "equals-ignore-case":
-        return any(item.lower() == argument.lower() for item in strings)
-    if name == "wildcard":
-        return any(fnmatch.fnmatchcase(item, argument) for item in strings)
-    if name == "anything-but":
-        if isinstance(argument, dict):
-            if "prefix" in argument:
-                return all(
-                    not (isinstance(item, str) and item.startswith(argument["prefix"])) for item in values
-                )
-            if "suffix" in argument:
-                return all(
-                    not (isinstance(item, str) and item.endswith(argument["suffix"])) for item in values
-                )
-            raise ValueError(f"unsupported anything-but form {argument!r}")
-        excluded = argument if isinstance(argument, list) else [argument]
-        return all(not any(_equal(other, item) for other in excluded) for item in values)
-    if name == "numeric":
-        numbers = [item for item in values if isinstance(item, (int, float)) and not isinstance(item, bool)]
-        numbers += [float(item) for item in strings if _is_number(item)]  # DynamoDB "N" values are strings
-        pairs = list(zip(argument[::2], argument[1::2], strict=True))
-        return any(all(_NUMERIC[op](number, bound) for op, bound in pairs) for number in numbers)
-    raise ValueError(f"unsupported filter operator {name!r}")
+    operator = _OPERATORS.get(name)
+    if operator is None:
+        raise ValueError(f"unsupported filter operator {name!r}")
+    return operator(argument, values)
+
+
+def _strings(values: list) -> list[str]:
+    return [item for item in values if isinstance(item, str)]
+
+
+def _prefix(argument: Any, values: list) -> bool:
+    if isinstance(argument, dict):  # {"prefix": {"equals-ignore-case": "x"}}
+        wanted = argument["equals-ignore-case"].lower()
+        return any(item.lower().startswith(wanted) for item in _strings(values))
+    return any(item.startswith(argument) for item in _strings(values))
+
+
+def _suffix(argument: Any, values: list) -> bool:
+    if isinstance(argument, dict):
+        wanted = argument["equals-ignore-case"].lower()
+        return any(item.lower().endswith(wanted) for item in _strings(values))
+    return any(item.endswith(argument) for item in _strings(values))
+
+
+def _anything_but(argument: Any, values: list) -> bool:
+    if isinstance(argument, dict):
+        if "prefix" in argument:
+            return all(not (isinstance(item, str) and item.startswith(argument["prefix"])) for item in values)
+        if "suffix" in argument:
+            return all(not (isinstance(item, str) and item.endswith(argument["suffix"])) for item in values)
+        raise ValueError(f"unsupported anything-but form {argument!r}")
+    excluded = argument if isinstance(argument, list) else [argument]
+    return all(not any(_equal(other, item) for other in excluded) for item in values)
+
+
+def _numeric(argument: Any, values: list) -> bool:
+    numbers = [item for item in values if isinstance(item, (int, float)) and not isinstance(item, bool)]
+    numbers += [
+        float(item) for item in _strings(values) if _is_number(item)
+    ]  # DynamoDB "N" values are strings
+    pairs = list(zip(argument[::2], argument[1::2], strict=True))
+    return any(all(_NUMERIC[op](number, bound) for op, bound in pairs) for number in numbers)
+
+
+# Content filtering operators besides "exists": (the rule's argument, the values found) -> matched.
+_OPERATORS: dict[str, Callable[[Any, list], bool]] = {
+    "prefix": _prefix,
+    "suffix": _suffix,
+    "equals-ignore-case": lambda argument, values: any(
+        item.lower() == argument.lower() for item in _strings(values)
+    ),
+    "wildcard": lambda argument, values: any(
+        fnmatch.fnmatchcase(item, argument) for item in _strings(values)
+    ),
+    "anything-but": _anything_but,
+    "numeric": _numeric,
+}
 
 
 def _is_number(text: str) -> bool:

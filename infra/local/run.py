@@ -16,6 +16,7 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import io
 import json
 import logging
 import os
@@ -31,10 +32,11 @@ from typing import Any
 
 import boto3
 
+from local import summary
 from local.api import ApiServer, apis_of, routes_from
 from local.authorizer import CognitoVerifier
 from local.pollers import POLLERS, Poller
-from local.template import REPO_ROOT, Deployment, TemplateError, deploy, load_template
+from local.template import REPO_ROOT, Deployment, FunctionSpec, TemplateError, deploy, load_template
 from local.worker import Worker, lambda_environment
 
 READY = "netzone local stack ready"
@@ -93,13 +95,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
     """Linux: moto gets SIGTERM if the runner dies without cleaning up (kill -9)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 class LocalStack:
@@ -180,28 +175,10 @@ class LocalStack:
         for logical_id, paths in self.deployment.ignored.items():
             log.info("%s: not applied locally: %s", logical_id, ", ".join(paths))
         for resource in self.deployment.resources.values():
-            if resource.type != "AWS::Serverless::Api":
-                continue
-            for name, spec in ((resource.properties.get("Auth") or {}).get("Authorizers") or {}).items():
-                identity = (spec or {}).get("Identity") or {}
-                for key in ("ValidationExpression", "ReauthorizeEvery"):
-                    if key in identity:
-                        log.warning(
-                            "%s: authorizer %s: Identity.%s is not emulated", resource.logical_id, name, key
-                        )
-            if (resource.properties.get("Auth") or {}).get("ResourcePolicy"):
-                log.warning("%s: Auth.ResourcePolicy is not enforced by the local API", resource.logical_id)
+            if resource.type == "AWS::Serverless::Api":
+                _warn_unemulated_api(resource.logical_id, resource.properties.get("Auth") or {})
         for logical_id, spec in self.deployment.functions.items():
-            for event in spec.events.values():
-                auth = (event.properties.get("Auth") or {}) if event.type == "Api" else {}
-                for key in ("ApiKeyRequired", "ResourcePolicy", "InvokeRole"):
-                    if auth.get(key):
-                        log.warning(
-                            "%s.%s: Auth.%s is not enforced by the local API", logical_id, event.name, key
-                        )
-            invoke_config = self.deployment.resources[logical_id].properties.get("EventInvokeConfig") or {}
-            if invoke_config.get("DestinationConfig"):
-                log.warning("%s: EventInvokeConfig.DestinationConfig is not emulated", logical_id)
+            _warn_unemulated_function(logical_id, spec, self.deployment.resources[logical_id].properties)
 
     def _start_moto(self) -> None:
         # local.moto_server is moto_server plus the local stack's patches (see that module).
@@ -261,7 +238,7 @@ class LocalStack:
                     logical_id,
                     worker.spec.handler,
                     error.get("errorMessage"),
-                    _relative(worker.log_path),
+                    summary.relative(worker.log_path),
                 )
 
     def _start_pollers(self) -> None:
@@ -342,6 +319,26 @@ class LocalStack:
                 self.state_path.unlink()
 
 
+def _warn_unemulated_api(logical_id: str, auth: dict) -> None:
+    for name, spec in (auth.get("Authorizers") or {}).items():
+        identity = (spec or {}).get("Identity") or {}
+        for key in ("ValidationExpression", "ReauthorizeEvery"):
+            if key in identity:
+                log.warning("%s: authorizer %s: Identity.%s is not emulated", logical_id, name, key)
+    if auth.get("ResourcePolicy"):
+        log.warning("%s: Auth.ResourcePolicy is not enforced by the local API", logical_id)
+
+
+def _warn_unemulated_function(logical_id: str, spec: FunctionSpec, properties: dict) -> None:
+    for event in spec.events.values():
+        auth = (event.properties.get("Auth") or {}) if event.type == "Api" else {}
+        for key in ("ApiKeyRequired", "ResourcePolicy", "InvokeRole"):
+            if auth.get(key):
+                log.warning("%s.%s: Auth.%s is not enforced by the local API", logical_id, event.name, key)
+    if (properties.get("EventInvokeConfig") or {}).get("DestinationConfig"):
+        log.warning("%s: EventInvokeConfig.DestinationConfig is not emulated", logical_id)
+
+
 def configure_logging(log_dir: Path) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger("local")
@@ -361,10 +358,9 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from local import summary
-
     args = parse_args(argv)
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     started = time.monotonic()
     stack = LocalStack(args)
     configure_logging(stack.log_dir)

@@ -21,7 +21,7 @@ from typing import Any
 
 from demo import consortium, feeds
 from local.template import Deployment
-from netzone.feeds import FINISHED
+from netzone.jobs import FINISHED
 
 
 @dataclass
@@ -80,7 +80,7 @@ def sample_feeds(directory: Path) -> list[list[FeedDrop]]:
 
 def drop(feed: FeedDrop, bucket: str, s3: Any) -> None:
     """Put the file where providers put theirs and work out its job id from the ETag."""
-    from netzone.feeds import job_id_for
+    from netzone.jobs import job_id_for
 
     feed.bucket, feed.key = bucket, f"feeds/{feed.provider}/{feed.path.name}"
     with open(feed.path, "rb") as body:

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from local.template import REPO_ROOT
 
 if TYPE_CHECKING:
-    from local.run import LocalStack
+    from local.api import ApiServer
     from local.seed import DemoReport
+    from local.template import Deployment
+    from local.worker import Worker
 
 OUTCOMES = ("created", "merged", "unchanged", "review", "withdrawn", "rejected", "failed")
 
 
-def _rel(path: object) -> str:
-    from local.run import _relative
+class LocalStack(Protocol):
+    """What the summary reads of a running stack (`local.run.LocalStack`)."""
 
-    return _relative(path)  # type: ignore[arg-type]
+    deployment: Deployment | None
+    api: ApiServer | None
+    endpoint_url: str
+    moto: subprocess.Popen | None
+    state_path: Path
+    log_dir: Path
+    workers: dict[str, Worker]
+
+
+def relative(path: Path) -> str:
+    """The path relative to the working directory when it is below it, else as it is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _event_label(event_type: str, properties: dict) -> str:
@@ -39,8 +59,8 @@ def print_stack(stack: LocalStack) -> None:
     print(
         f"  AWS endpoint    {stack.endpoint_url}   (moto server, pid {stack.moto.pid if stack.moto else '?'})"
     )
-    print(f"  state file      {_rel(stack.state_path)}")
-    print(f"  logs            {_rel(stack.log_dir)}/<Function>.log, moto.log, local.log")
+    print(f"  state file      {relative(stack.state_path)}")
+    print(f"  logs            {relative(stack.log_dir)}/<Function>.log, moto.log, local.log")
     print("\nResources (logical id -> physical name)")
     width = max(len(logical_id) for logical_id in deployment.resources)
     for logical_id, resource in deployment.resources.items():
@@ -61,7 +81,7 @@ def print_stack(stack: LocalStack) -> None:
         events = "; ".join(_event_label(event.type, event.properties) for event in spec.events.values())
         print(f"  {logical_id:<{width}}  {spec.handler}  {state}  <- {events or 'no events'}")
         if worker.init_error:
-            print(f"    {worker.init_error.get('errorMessage')}  (see {_rel(worker.log_path)})")
+            print(f"    {worker.init_error.get('errorMessage')}  (see {relative(worker.log_path)})")
 
 
 def _counts(job: dict) -> str:
@@ -115,7 +135,7 @@ def print_demo(stack: LocalStack, report: DemoReport) -> None:
         )
         for call in report.signed_in:
             print(f"  {call.username:<{width}}  GET {call.path:<24} -> {call.status}  {call.summary}")
-    print(f"\nSample feeds (files in {_rel(report.samples)})")
+    print(f"\nSample feeds (files in {relative(report.samples)})")
     for feed in report.drops:
         job = feed.job
         print(f"  s3://{feed.bucket}/{feed.key}  ({feed.records} records in the file)")
@@ -140,15 +160,13 @@ def print_examples(stack: LocalStack, report: DemoReport | None) -> None:
     bucket = stack.deployment.name_of("FeedBucket") if "FeedBucket" in stack.deployment.resources else None
     record = report.record_ids[0] if report and report.record_ids else "<cluster id>"
     job = report.drops[0].job_id if report and report.drops else "<job id>"
-    sample = _rel(report.drops[0].path) if report and report.drops else "FILE"
+    sample = relative(report.drops[0].path) if report and report.drops else "FILE"
     name = sample.rsplit("/", 1)[-1]
+    default_state = REPO_ROOT / ".netzone" / "local.json"  # the CLI finds another state file by this variable
+    env = "" if stack.state_path == default_state else f"NETZONE_LOCAL_STATE={relative(stack.state_path)} "
     print("\nTry")
     if "StaffUserPoolClientId" in stack.deployment.outputs:
-        from local.run import REPO_ROOT
-
         password = report.seeded.password if report and report.seeded.password else "PASSWORD"
-        default_state = REPO_ROOT / ".netzone" / "local.json"
-        env = "" if stack.state_path == default_state else f"NETZONE_LOCAL_STATE={_rel(stack.state_path)} "
         print(
             f"  {env}.venv/bin/netzone login central      # prints a staff ID token (asks for the password)"
         )
@@ -175,12 +193,14 @@ def print_examples(stack: LocalStack, report: DemoReport | None) -> None:
         if report
         else job
     )
-    print(f"  .venv/bin/netzone feed report {rejecting}   # the job's report: counts, timings, every reject")
+    print(
+        f"  {env}.venv/bin/netzone feed report {rejecting}   # the job's report: counts, timings, every reject"
+    )
     portfolio_record = report.portfolio_records[0] if report and report.portfolio_records else "<cluster id>"
     print(f"  curl -s {api}/bibs/{portfolio_record}/portfolios   # e-book/e-journal portfolios from KBART")
     if bucket:
         endpoint = stack.endpoint_url
-        print(f"  .venv/bin/netzone feed push {sample} --provider harbor --wait")
+        print(f"  {env}.venv/bin/netzone feed push {sample} --provider harbor --wait")
         print(
             "  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 "
             f"aws --endpoint-url {endpoint} s3 cp {sample} s3://{bucket}/feeds/harbor/{name}"

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,54 +318,64 @@ class _Resolver:
             resolved = {key: self.resolve(item) for key, item in value.items()}
             return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
         ((function, argument),) = value.items()
-        if function == "Ref":
-            return self.ref(argument)
-        if function == "Condition":
-            return self.condition(argument)
-        if function == "Fn::GetAtt":
-            logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-            return self.get_att(logical_id, self.resolve(attribute))
-        if function == "Fn::Sub":
-            if isinstance(argument, str):
-                return self.sub(argument, {})
-            return self.sub(argument[0], argument[1])
-        if function == "Fn::Join":
-            delimiter, items = argument
-            return delimiter.join(str(item) for item in self.resolve(items))
-        if function == "Fn::Select":
-            index, items = argument
-            return self.resolve(items)[int(self.resolve(index))]
-        if function == "Fn::Split":
-            delimiter, text = argument
-            return str(self.resolve(text)).split(delimiter)
-        if function == "Fn::If":
-            name, when_true, when_false = argument
-            return self.resolve(when_true if self.condition(name) else when_false)
-        if function == "Fn::Equals":
-            left, right = (self.resolve(item) for item in argument)
-            return str(left) == str(right)
-        if function == "Fn::Not":
-            return not self.resolve(argument[0])
-        if function == "Fn::And":
-            return all(self.resolve(item) for item in argument)
-        if function == "Fn::Or":
-            return any(self.resolve(item) for item in argument)
-        if function == "Fn::FindInMap":
-            mapping, top, second = (self.resolve(item) for item in argument[:3])
-            try:
-                return self.template["Mappings"][mapping][top][second]
-            except KeyError as error:
-                raise TemplateError(f"!FindInMap {mapping}.{top}.{second}: not found") from error
-        if function == "Fn::Base64":
-            return base64.b64encode(str(self.resolve(argument)).encode()).decode()
-        if function == "Fn::GetAZs":
-            region = self.resolve(argument) or self.pseudo["AWS::Region"]
-            return [f"{region}{zone}" for zone in "abc"]
-        if function == "Fn::ToJsonString":
-            return json.dumps(self.resolve(argument), separators=(",", ":"))
-        if function == "Fn::Length":
-            return len(self.resolve(argument))
-        raise TemplateError(f"{function} is not supported by the local stack")
+        handler = _FUNCTIONS.get(function)
+        if handler is None:
+            raise TemplateError(f"{function} is not supported by the local stack")
+        return handler(self, argument)
+
+    def get_att_fn(self, argument: Any) -> Any:
+        logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+        return self.get_att(logical_id, self.resolve(attribute))
+
+    def sub_fn(self, argument: Any) -> str:
+        if isinstance(argument, str):
+            return self.sub(argument, {})
+        return self.sub(argument[0], argument[1])
+
+    def select_fn(self, argument: Any) -> Any:
+        index, items = argument
+        return self.resolve(items)[int(self.resolve(index))]
+
+    def if_fn(self, argument: Any) -> Any:
+        name, when_true, when_false = argument
+        return self.resolve(when_true if self.condition(name) else when_false)
+
+    def equals_fn(self, argument: Any) -> bool:
+        left, right = (self.resolve(item) for item in argument)
+        return str(left) == str(right)
+
+    def find_in_map_fn(self, argument: Any) -> Any:
+        mapping, top, second = (self.resolve(item) for item in argument[:3])
+        try:
+            return self.template["Mappings"][mapping][top][second]
+        except KeyError as error:
+            raise TemplateError(f"!FindInMap {mapping}.{top}.{second}: not found") from error
+
+    def get_azs_fn(self, argument: Any) -> list[str]:
+        region = self.resolve(argument) or self.pseudo["AWS::Region"]
+        return [f"{region}{zone}" for zone in "abc"]
+
+
+# The intrinsic functions the local stack resolves, by name: (resolver, argument) -> value.
+_FUNCTIONS: dict[str, Callable[[_Resolver, Any], Any]] = {
+    "Ref": lambda r, argument: r.ref(argument),
+    "Condition": lambda r, argument: r.condition(argument),
+    "Fn::GetAtt": _Resolver.get_att_fn,
+    "Fn::Sub": _Resolver.sub_fn,
+    "Fn::Join": lambda r, argument: argument[0].join(str(item) for item in r.resolve(argument[1])),
+    "Fn::Select": _Resolver.select_fn,
+    "Fn::Split": lambda r, argument: str(r.resolve(argument[1])).split(argument[0]),
+    "Fn::If": _Resolver.if_fn,
+    "Fn::Equals": _Resolver.equals_fn,
+    "Fn::Not": lambda r, argument: not r.resolve(argument[0]),
+    "Fn::And": lambda r, argument: all(r.resolve(item) for item in argument),
+    "Fn::Or": lambda r, argument: any(r.resolve(item) for item in argument),
+    "Fn::FindInMap": _Resolver.find_in_map_fn,
+    "Fn::Base64": lambda r, argument: base64.b64encode(str(r.resolve(argument)).encode()).decode(),
+    "Fn::GetAZs": _Resolver.get_azs_fn,
+    "Fn::ToJsonString": lambda r, argument: json.dumps(r.resolve(argument), separators=(",", ":")),
+    "Fn::Length": lambda r, argument: len(r.resolve(argument)),
+}
 
 
 # ---------------------------------------------------------------------------------- deploying

@@ -2,7 +2,7 @@
 
 Prints, for every file under ../shared/corpus: the detected format (or "not MARC"), records
 read, accepted, rejected and records with warnings, and checks read = accepted + rejected.
-A crash (an exception out of `feeds.check`) is counted and shown, never hidden.
+A crash (an exception out of `ingest.check`) is counted and shown, never hidden.
 Figures, not assertions: tests/unit/test_feed_check.py asserts the behaviour.
 """
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "layers/core")]
 CORPUS = ROOT.parent / "shared" / "corpus"
 
-from netzone import feeds  # noqa: E402
+from netzone import ingest  # noqa: E402
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
         name = str(path.relative_to(CORPUS))
         try:
             with open(path, "rb") as stream:
-                report = feeds.check(stream)
+                report = ingest.check(stream)
         except Exception:  # the point of the table: any crash is shown, not raised
             crashes.append((name, traceback.format_exc(limit=3)))
             continue

@@ -1,7 +1,7 @@
 """Feed ingest figures: throughput and peak memory by feed size, in-process and on the local stack.
 
 Prints, for synthetic MARC21 feeds of growing size:
-  - in-process `feeds.ingest` (read, validate, batch, serialize; the sink discards): records/s
+  - in-process `ingest.ingest` (read, validate, batch, serialize; the sink discards): records/s
     and the peak of Python allocations (tracemalloc) - flat when the feed is streamed;
   - the local stack (`python -m local.run --no-demo` on free ports, a fresh stack per size):
     a feed pushed through S3; feed_ingest's read rate (records_read over read_at - started_at)
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "layers/core"), str(ROOT / "infra"), str(ROOT / "functions")]
 
 from demo.feeds import synthetic_records, write_iso2709  # noqa: E402
-from netzone import feeds  # noqa: E402
+from netzone import ingest, jobs, providers  # noqa: E402
 
 
 class DiscardSink:
@@ -59,7 +59,7 @@ class NullLedger:
 
 class AnyProvider:
     def feed_provider(self, code):
-        return feeds.FeedProvider(code=code)
+        return providers.FeedProvider(code=code)
 
 
 def ingest_file(path: Path) -> dict:
@@ -69,8 +69,8 @@ def ingest_file(path: Path) -> dict:
     sink = DiscardSink()
     started = time.perf_counter()
     with open(path, "rb") as stream:
-        ref = feeds.FeedRef(bucket="b", key=f"feeds/bench/{path.name}", etag="e")
-        summary = feeds.ingest(stream, ref, sink=sink, ledger=NullLedger(), providers=AnyProvider())
+        ref = jobs.FeedRef(bucket="b", key=f"feeds/bench/{path.name}", etag="e")
+        summary = ingest.ingest(stream, ref, sink=sink, ledger=NullLedger(), providers=AnyProvider())
     elapsed = time.perf_counter() - started
     return {
         "records": summary.records_read,
@@ -82,7 +82,7 @@ def ingest_file(path: Path) -> dict:
 
 def in_process(sizes: list[int], folder: Path) -> None:
     # Each size runs in a fresh interpreter, so its peak RSS is its own.
-    print("in-process feeds.ingest (ISO 2709, UTF-8), one fresh process per size:")
+    print("in-process ingest.ingest (ISO 2709, UTF-8), one fresh process per size:")
     print(f"  {'records':>8} {'file MB':>8} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
     for size in sizes:
         path = folder / f"feed-{size}.mrc"
@@ -109,10 +109,15 @@ def register_provider(state: dict, code: str) -> None:
     import boto3
 
     from netzone.adapters.dynamodb import to_item
-    from netzone.network import Provider, provider_key
+    from netzone.adapters.network_store import object_key
+    from netzone.network import Provider, Ref
 
     provider = Provider(code=code, name=code, formats=["marc21"], version=1)
-    item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+    item = {
+        "pk": "NETWORK",
+        "sk": object_key(Ref("provider", code)),
+        **provider.model_dump(exclude_none=True),
+    }
     boto3.client(
         "dynamodb", endpoint_url=state["aws_endpoint"], region_name="us-east-1",
         aws_access_key_id="local", aws_secret_access_key="local",
@@ -169,7 +174,7 @@ def on_local_stack(size: int, folder: Path, timeout: float) -> dict:
         key = f"feeds/bench/{path.name}"
         started = time.monotonic()
         s3.upload_file(str(path), bucket, key)
-        job_id = feeds.job_id_for(bucket, key, s3.head_object(Bucket=bucket, Key=key)["ETag"])
+        job_id = jobs.job_id_for(bucket, key, s3.head_object(Bucket=bucket, Key=key)["ETag"])
         job: dict = {}
         while time.monotonic() - started < timeout:
             try:

@@ -2,7 +2,7 @@
 
 Makes the hostile files of the size-limits issue, gzip'd and streamed to a temporary folder
 (never whole in memory), then reads each twice, each time in a fresh process:
-  - ingest: `feeds.ingest` in-process as in bench_feed_ingest.py (the sink serializes and
+  - ingest: `ingest.ingest` in-process as in bench_feed_ingest.py (the sink serializes and
     discards the batches, the ledger keeps the rejects), then the report and rejects file as
     record_match's completion writes them (`completion.FeedFinisher._write_report`);
   - check: the `netzone feed check FILE --json` command.
@@ -80,7 +80,7 @@ def child_ingest(path: str) -> None:
     """feed_ingest's reading path, in-process (as bench_feed_ingest.py), then the completion's
     report and rejects file; prints what happened as JSON."""
     from fakes import MemoryLedger, MemoryProviders
-    from netzone import completion, feeds
+    from netzone import clock, completion, ingest, jobs
 
     class DiscardSink:
         records = 0
@@ -108,10 +108,10 @@ def child_ingest(path: str) -> None:
             return iter(())
 
     sink, ledger = DiscardSink(), MemoryLedger()
-    ref = feeds.FeedRef(bucket="b", key=f"feeds/bench/{Path(path).name}", etag="e")
+    ref = jobs.FeedRef(bucket="b", key=f"feeds/bench/{Path(path).name}", etag="e")
     started = time.perf_counter()
     with open(path, "rb") as stream:
-        summary = feeds.ingest(
+        summary = ingest.ingest(
             stream, ref, sink=sink, ledger=ledger, providers=MemoryProviders(everyone=True)
         )
     read = time.perf_counter() - started
@@ -120,7 +120,7 @@ def child_ingest(path: str) -> None:
     )
     reports = Reports()
     completion.FeedFinisher(Finishing(ledger), None, None, reports, None, None)._write_report(
-        job, feeds.now()
+        job, clock.now()
     )
     rejects = {r.position: r.reason for r in ledger.rejects.get(summary.job_id, {}).values()}
     print(

@@ -4,7 +4,7 @@
 
 Prints, for each labelled set in ../shared/corpus:
   - Goldfinch val (HathiTrust monographs, no identifiers): grouped 5-fold cross-validation of
-    the whole fitting procedure (tests/benchmarks/fit_matching.py), thresholds chosen inside
+    the whole fitting procedure (tools/fit_matching.py), thresholds chosen inside
     each training fold; beside the CDL models' published val predictions and the notes'
     figures for GoldRush and Open Library (test split);
   - Magellan DBLP-ACM valid (Structured), mapped to MARC: the shipped model, whose component
@@ -59,7 +59,7 @@ def decisions_rows(title: str, labels: list[int], decisions: list[str]) -> None:
 
 
 def goldfinch() -> None:
-    from tests.benchmarks import fit_matching
+    from tools import fit_matching
 
     print(
         "\n== Goldfinch 1.1 val: 10,208 pairs of HathiTrust English monographs, identifiers stripped, CID removed"

@@ -31,9 +31,10 @@ from demo.feeds import synthetic_records
 from local import moto_server
 from local.template import deploy, load_template
 from netzone import marc
-from netzone.adapters.dynamodb import DynamoCatalogStore, DynamoJobStore
-from netzone.catalog import Filer
-from netzone.feeds import RecordBatch
+from netzone.adapters.catalog_store import DynamoCatalogStore
+from netzone.adapters.job_store import DynamoJobStore
+from netzone.batches import RecordBatch
+from netzone.record_filing import Filer
 
 # us-east-1 on-demand list prices (USD per million request units), November 2024 onwards.
 PRICE_WRITE, PRICE_READ = 0.625, 0.125

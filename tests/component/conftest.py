@@ -18,12 +18,14 @@ import pytest
 
 from local.template import deploy, load_template
 from netzone.adapters.dynamodb import to_item
-from netzone.network import Provider, provider_key
+from netzone.adapters.network_store import object_key
+from netzone.network import Provider, Ref
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 FUNCTIONS = {
     "FeedIngestFunction": "feed_ingest.app",
+    "FeedContinueFunction": "feed_ingest.app",  # the same module, its own entry point
     "RecordMatchFunction": "record_match.app",
     "MatchDeadLetterFunction": "match_dead_letter.app",
     "DiscoveryApiFunction": "discovery_api.app",
@@ -64,7 +66,8 @@ class Stack:
 
     def invoke(self, function: str, payload: dict, remaining: list[int] | None = None) -> dict:
         context = LambdaContext(function_name=function, aws_request_id=str(uuid.uuid4()), remaining=remaining)
-        return self.handlers[function].handler(payload, context)
+        entry = getattr(self.handlers[function], self.deployment.functions[function].function)
+        return entry(payload, context)
 
     def s3_event(self, key: str) -> dict:
         head = self.s3.head_object(Bucket=self.bucket, Key=key)
@@ -84,7 +87,11 @@ class Stack:
         provider = Provider(
             code=code, name=code, formats=["marc21", "marcxml", "marc-json", "kbart"], version=1
         ).model_copy(update=fields)
-        item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+        item = {
+            "pk": "NETWORK",
+            "sk": object_key(Ref("provider", code)),
+            **provider.model_dump(exclude_none=True),
+        }
         boto3.client("dynamodb").put_item(
             TableName=self.deployment.name_of("NetworkTable"), Item=to_item(item)
         )
@@ -227,7 +234,7 @@ def stack(monkeypatch) -> Stack:
 @pytest.fixture
 def quick_transactions():
     """moto copies every table on each TransactWriteItems; filing 120 records would take minutes.
-    The local stack's patch (equivalence-tested in tests/unit) keeps this test quick."""
+    The local stack's patch (equivalence-tested in tests/local_stack) keeps this test quick."""
     from local import moto_server
 
     moto_server.apply()

@@ -7,7 +7,7 @@ import json
 from pymarc import Field, Subfield
 
 from demo.feeds import synthetic_records, write_iso2709, write_mixed_iso2709
-from netzone import feeds, marc
+from netzone import ingest, jobs, marc
 
 
 def _job(stack, job_id):
@@ -44,7 +44,7 @@ def test_a_finished_job_writes_its_report_and_rejects_file_and_announces_itself(
     resent = list(results)
     assert fmt == "iso2709" and len(resent) == sum(1 for r in report["rejects"] if "in_rejects_file" in r)
     assert len(resent) >= len(layout["malformed"]) - 1  # a record cut short may have no bytes left
-    assert feeds.check(io.BytesIO(_object(stack, shown["rejects_key"]))).accepted == 0
+    assert ingest.check(io.BytesIO(_object(stack, shown["rejects_key"]))).accepted == 0
 
     (event,) = events()
     assert event["detail-type"] == "FeedCompleted" and event["source"] == "netzone.feeds"
@@ -106,7 +106,7 @@ def test_a_full_replacement_feed_withdraws_what_it_no_longer_holds(stack, tmp_pa
     shown = _job(stack, job["job_id"])
     assert shown["status"] == "completed" and shown["feed_mode"] == "full"
     assert shown["counts"] | {} == {
-        **dict.fromkeys(feeds.OUTCOMES, 0),
+        **dict.fromkeys(jobs.OUTCOMES, 0),
         "unchanged": 6,
         "merged": 1,
         "created": 2,
@@ -183,9 +183,9 @@ def test_a_run_near_the_time_limit_checkpoints_and_continues_in_new_invocations(
         assert checkpoint["offset"] > 0  # plain ISO 2709: the next run reads from the byte offset
         sqs_event = stack.sqs_event(messages)
         sqs_event["Records"][0]["eventSourceARN"] = stack.deployment.resources["FeedContinueQueue"].arn
-        stack.invoke("FeedIngestFunction", sqs_event, remaining=list(nearly_out))
+        stack.invoke("FeedContinueFunction", sqs_event, remaining=list(nearly_out))
         # A redelivered continuation does no work twice (idempotent on job and position).
-        stack.invoke("FeedIngestFunction", sqs_event, remaining=list(nearly_out))
+        stack.invoke("FeedContinueFunction", sqs_event, remaining=list(nearly_out))
         stack.sqs.delete_message(QueueUrl=continue_queue, ReceiptHandle=messages[0]["ReceiptHandle"])
         runs += 1
     assert runs == 3

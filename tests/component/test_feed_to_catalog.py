@@ -187,7 +187,7 @@ def test_marc8_gaps_are_kept_as_warnings_on_the_job(stack, tmp_path, corpus):
 
 
 def test_a_match_key_item_holds_its_clusters_as_a_string_set(stack):
-    from netzone.adapters.dynamodb import DynamoCatalogStore
+    from netzone.adapters.catalog_store import DynamoCatalogStore
     from netzone.catalog import Commit, KeyEntry
 
     table = stack.deployment.name_of("CatalogTable")
@@ -206,7 +206,7 @@ def test_a_match_key_item_holds_its_clusters_as_a_string_set(stack):
 
 
 def test_seen_marks_only_move_forward_and_a_bare_job_id_from_before_marks_counts_as_older(stack, tmp_path):
-    from netzone.adapters.dynamodb import DynamoCatalogStore
+    from netzone.adapters.catalog_store import DynamoCatalogStore
 
     records = list(synthetic_records(3, "harbor"))
     write_iso2709(tmp_path / "three.mrc", records)
@@ -235,5 +235,5 @@ def test_seen_marks_only_move_forward_and_a_bare_job_id_from_before_marks_counts
     for source_id in ids[:2]:
         store.mark_seen(sources[f"harbor|{source_id}"], mark)
     after = store.get_sources([("harbor", i) for i in ids])
-    assert after[f"harbor|{ids[0]}"].seen_job == mark  # moved forward from the bare job id
-    assert after[f"harbor|{ids[1]}"].seen_job == marks[ids[1]]  # never back
+    assert after[f"harbor|{ids[0]}"].seen_mark == mark  # moved forward from the bare job id
+    assert after[f"harbor|{ids[1]}"].seen_mark == marks[ids[1]]  # never back

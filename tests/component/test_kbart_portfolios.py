@@ -7,22 +7,28 @@ import json
 import boto3
 
 from demo.feeds import kbart_row, synthetic_kbart_rows, synthetic_records, write_iso2709, write_kbart
-from netzone import feeds
-from netzone.adapters.dynamodb import DynamoCatalogStore, to_item
+from netzone import ingest
+from netzone.adapters.catalog_store import DynamoCatalogStore
+from netzone.adapters.dynamodb import to_item
+from netzone.adapters.network_store import object_key
 from netzone.adapters.portfolio_store import DynamoPortfolioStore, parse_pk
-from netzone.portfolios import PortfolioFiler
+from netzone.portfolio_filing import PortfolioFiler
 
 KBART_FILE = "OpenLink_NorthConsortium_Ebooks_2026-01-15.txt"
 
 
 def _register(stack, *codes):
     """Providers in the network registry, as the central office would have them."""
-    from netzone.network import Provider, provider_key
+    from netzone.network import Provider, Ref
 
     client = boto3.client("dynamodb")
     for code in codes:
         provider = Provider(code=code, name=code, formats=["marc21", "kbart"], version=1)
-        item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+        item = {
+            "pk": "NETWORK",
+            "sk": object_key(Ref("provider", code)),
+            **provider.model_dump(exclude_none=True),
+        }
         client.put_item(TableName=stack.deployment.name_of("NetworkTable"), Item=to_item(item))
 
 
@@ -93,7 +99,7 @@ def test_a_kbart_feed_attaches_portfolios_and_makes_brief_records(stack, tmp_pat
     # The rejects file is itself a KBART file holding just the bad row: fix it and resend.
     assert body["rejects_key"] == "rejects/openlink/" + KBART_FILE
     resend = stack.s3.get_object(Bucket=stack.bucket, Key=body["rejects_key"])["Body"].read()
-    checked = feeds.check(io.BytesIO(resend))
+    checked = ingest.check(io.BytesIO(resend))
     assert checked.format == "kbart" and checked.records_read == 1 and checked.rejected == 1
     assert resend.decode().splitlines()[1] == bad.strip("\n")
 
@@ -246,7 +252,7 @@ def test_a_kbart_list_read_near_the_time_limit_continues_in_new_invocations(
         assert "offset" not in json.loads(messages[0]["Body"])  # a KBART list is re-read, rows skipped
         sqs_event = stack.sqs_event(messages)
         sqs_event["Records"][0]["eventSourceARN"] = stack.deployment.resources["FeedContinueQueue"].arn
-        stack.invoke("FeedIngestFunction", sqs_event, remaining=list(nearly_out))
+        stack.invoke("FeedContinueFunction", sqs_event, remaining=list(nearly_out))
         stack.sqs.delete_message(QueueUrl=continue_queue, ReceiptHandle=messages[0]["ReceiptHandle"])
         runs += 1
     assert runs == 3

@@ -8,7 +8,7 @@ from pymarc import Field, Indicators, Subfield
 from demo.feeds import synthetic_records, write_iso2709, write_marcxml
 from netzone import marc
 from netzone.adapters.portfolio_store import DynamoPortfolioStore
-from netzone.portfolios import PortfolioItem
+from netzone.portfolio_filing import PortfolioItem
 
 NZ_CATALOGER = staff("nz-cat", "cataloger")
 LKU_CATALOGER = staff("lku-cat", "cataloger", member="lku")

@@ -87,7 +87,8 @@ class Stack:
     def register_provider(self, code: str, **fields: Any) -> dict:
         """Put a provider in the registry, as the central office would: feeds from providers
         the network does not know are rejected."""
-        from netzone.network import Provider, provider_key
+        from netzone.adapters.network_store import object_key
+        from netzone.network import Provider, Ref
 
         provider = Provider(
             code=code,
@@ -96,13 +97,17 @@ class Stack:
             version=1,
             **fields,
         )
-        item = {"pk": "NETWORK", "sk": provider_key(code), **provider.model_dump(exclude_none=True)}
+        item = {
+            "pk": "NETWORK",
+            "sk": object_key(Ref("provider", code)),
+            **provider.model_dump(exclude_none=True),
+        }
         self.client("dynamodb").put_item(TableName=self.name("NetworkTable"), Item=to_item(item))
         return item
 
     def drop_feed(self, path: Path, provider: str, *, register: bool = True) -> str:
         """Drop a feed file under feeds/<provider>/ (registering the provider first); its job id."""
-        from netzone.feeds import job_id_for
+        from netzone.jobs import job_id_for
 
         if register:
             self.register_provider(provider)

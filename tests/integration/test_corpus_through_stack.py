@@ -11,19 +11,21 @@ from pathlib import Path
 import pytest
 from harness import Stack, running_stack, wait_for
 
-from netzone import feeds
+from netzone.ingest import check
+from netzone.jobs import FINISHED, job_id_for
+from netzone.screening import CheckReport
 
 pytestmark = pytest.mark.integration
 
 PROVIDER = "corpus"
 
 
-def _marc_files(corpus: Path) -> dict[str, tuple[Path, feeds.CheckReport]]:
+def _marc_files(corpus: Path) -> dict[str, tuple[Path, CheckReport]]:
     """Feed key -> (file, what feed check makes of it), for every corpus file that holds MARC."""
     found = {}
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
         with open(path, "rb") as stream:
-            report = feeds.check(stream, max_rejects=10_000)
+            report = check(stream, max_rejects=10_000)
         if report.format in ("iso2709", "marcxml", "marc-json") and report.records_read:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", str(path.relative_to(corpus)))
             found[f"feeds/{PROVIDER}/{name}"] = (path, report)
@@ -42,7 +44,7 @@ def test_every_marc_file_of_the_corpus_goes_through_the_stack_with_every_record_
         jobs = {}
         for key, (path, _) in files.items():
             etag = s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())["ETag"]
-            jobs[key] = feeds.job_id_for(bucket, key, etag)
+            jobs[key] = job_id_for(bucket, key, etag)
 
         def finished() -> dict | None:
             states = {}
@@ -51,7 +53,7 @@ def test_every_marc_file_of_the_corpus_goes_through_the_stack_with_every_record_
                 if response.status_code != 200:
                     return None
                 body = response.json()
-                if body["status"] not in feeds.FINISHED:
+                if body["status"] not in FINISHED:
                     return None
                 states[key] = body
             return states
@@ -63,26 +65,27 @@ def test_every_marc_file_of_the_corpus_goes_through_the_stack_with_every_record_
             raise
         _assert_nothing_crashed(stack)
 
-    problems = []
-    for key, (path, offline) in files.items():
-        job = done[key]
-        counted = sum(job["counts"].values())
-        if job["status"] != "completed":
-            problems.append(f"{path.name}: {job['status']} ({job.get('error')})")
-        elif job["records_read"] != offline.records_read or counted != job["records_read"]:
-            problems.append(
-                f"{path.name}: read {job['records_read']} of {offline.records_read}, counted {counted}"
-            )
-        elif job["counts"]["rejected"] < offline.rejected:
-            problems.append(
-                f"{path.name}: {job['counts']['rejected']} rejected, feed check says {offline.rejected}"
-            )
-        else:
-            listed = {r["position"]: r["reason"] for r in job["rejects"]}
-            for reject in offline.rejects[: len(job["rejects"])]:
-                if listed.get(reject.position) != reject.reason:
-                    problems.append(f"{path.name} #{reject.position}: {listed.get(reject.position)!r}")
+    problems = [
+        problem for key, (path, offline) in files.items() for problem in _problems(path, offline, done[key])
+    ]
     assert not problems, "\n".join(problems[:30])
+
+
+def _problems(path: Path, offline: CheckReport, job: dict) -> list[str]:
+    """How the stack's job for a corpus file differs from what feed check said offline."""
+    counted = sum(job["counts"].values())
+    if job["status"] != "completed":
+        return [f"{path.name}: {job['status']} ({job.get('error')})"]
+    if job["records_read"] != offline.records_read or counted != job["records_read"]:
+        return [f"{path.name}: read {job['records_read']} of {offline.records_read}, counted {counted}"]
+    if job["counts"]["rejected"] < offline.rejected:
+        return [f"{path.name}: {job['counts']['rejected']} rejected, feed check says {offline.rejected}"]
+    listed = {r["position"]: r["reason"] for r in job["rejects"]}
+    return [
+        f"{path.name} #{reject.position}: {listed.get(reject.position)!r}"
+        for reject in offline.rejects[: len(job["rejects"])]
+        if listed.get(reject.position) != reject.reason
+    ]
 
 
 def _assert_nothing_crashed(stack: Stack) -> None:

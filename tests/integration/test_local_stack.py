@@ -58,6 +58,7 @@ def test_the_stack_describes_itself(netzone_stack: Stack) -> None:
     assert state["resources"]["MatchQueue"]["url"].startswith(state["aws_endpoint"])
     assert set(state["workers"]) == {
         "FeedIngestFunction",
+        "FeedContinueFunction",
         "RecordMatchFunction",
         "MatchDeadLetterFunction",
         "DiscoveryApiFunction",

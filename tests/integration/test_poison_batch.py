@@ -20,7 +20,7 @@ from harness import Stack, wait_for
 from demo import feeds
 from netzone import marc
 from netzone.adapters.dynamodb import to_item
-from netzone.feeds import FINISHED
+from netzone.jobs import FINISHED
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 import pytest
 
 from netzone.access import Principal, authorize, principal_from_claims
-from netzone.problems import Problem
+from netzone.errors import Denied, Unauthenticated
 
 
 def test_claims_as_api_gateway_sends_them():
@@ -23,9 +23,9 @@ def test_central_admin_is_always_network_wide():
 
 
 def test_no_identity_is_401():
-    with pytest.raises(Problem) as raised:
+    with pytest.raises(Unauthenticated) as raised:
         principal_from_claims(None)
-    assert raised.value.status == 401
+    assert raised.value.code == "unauthenticated"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_roles_and_scope(principal, roles, member, allowed):
     if allowed:
         assert authorize(principal, roles, member) is principal
     else:
-        with pytest.raises(Problem) as raised:
+        with pytest.raises(Denied) as raised:
             authorize(principal, roles, member)
-        assert raised.value.status == 403
+        assert raised.value.code == "forbidden"
         assert principal.username in raised.value.detail

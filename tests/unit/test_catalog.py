@@ -7,9 +7,9 @@ from pymarc import Field, Indicators, Subfield
 
 from demo.feeds import synthetic_records
 from fakes import MemoryCatalog
-from netzone import catalog, marc
-from netzone.catalog import VersionConflict
-from netzone.feeds import RecordBatch
+from netzone import catalog, marc, record_filing
+from netzone.batches import RecordBatch
+from netzone.errors import VersionConflict
 
 
 def _batch(records, job="job1", seq=0, provider="harbor", start=1):
@@ -34,7 +34,7 @@ def _copy_as(record, source_id):
 def test_new_records_each_get_a_cluster():
     store = MemoryCatalog()
     records = list(synthetic_records(5, "harbor"))
-    result = catalog.file_batch(_batch(records), store)
+    result = record_filing.file_batch(_batch(records), store)
     assert result.counts == {"created": 5}
     assert len(store.clusters) == 5
     cluster = store.clusters[result.clusters[0]]
@@ -47,9 +47,9 @@ def test_new_records_each_get_a_cluster():
 def test_the_same_book_from_another_provider_merges_with_provenance():
     store = MemoryCatalog()
     records = list(synthetic_records(4, "harbor"))
-    first = catalog.file_batch(_batch(records), store)
+    first = record_filing.file_batch(_batch(records), store)
     copies = [_copy_as(r, f"m-{i}") for i, r in enumerate(records[:2])]
-    second = catalog.file_batch(_batch(copies, job="job2", provider="meridian"), store)
+    second = record_filing.file_batch(_batch(copies, job="job2", provider="meridian"), store)
     assert second.counts == {"merged": 2}
     assert len(store.clusters) == 4
     cluster = store.clusters[first.clusters[0]]
@@ -61,11 +61,11 @@ def test_the_same_book_from_another_provider_merges_with_provenance():
 def test_same_record_again_is_unchanged_and_a_changed_one_updates_in_place():
     store = MemoryCatalog()
     records = list(synthetic_records(3, "harbor"))
-    first = catalog.file_batch(_batch(records), store)
-    again = catalog.file_batch(_batch(records, job="job2"), store)
+    first = record_filing.file_batch(_batch(records), store)
+    again = record_filing.file_batch(_batch(records, job="job2"), store)
     assert again.counts == {"unchanged": 3}
     records[1]["245"]["a"] = "A corrected title :"
-    changed = catalog.file_batch(_batch(records, job="job3"), store)
+    changed = record_filing.file_batch(_batch(records, job="job3"), store)
     assert changed.counts == {"unchanged": 2, "merged": 1}
     assert len(store.clusters) == 3
     assert store.clusters[first.clusters[1]].record["245"]["a"] == "A corrected title :"
@@ -74,9 +74,9 @@ def test_same_record_again_is_unchanged_and_a_changed_one_updates_in_place():
 def test_a_redelivered_batch_reports_the_outcomes_it_had_without_writing():
     store = MemoryCatalog()
     batch = _batch(list(synthetic_records(4, "harbor")))
-    first = catalog.file_batch(batch, store)
+    first = record_filing.file_batch(batch, store)
     commits = store.commits
-    replay = catalog.file_batch(batch, store)
+    replay = record_filing.file_batch(batch, store)
     assert replay.counts == first.counts == {"created": 4}
     assert store.commits == commits
 
@@ -86,7 +86,7 @@ def test_the_same_id_twice_in_one_batch_is_created_then_updated():
     record = next(synthetic_records(1, "harbor"))
     changed = marc.unpack(marc.pack(record))
     changed["245"]["a"] = "Second thoughts :"
-    result = catalog.file_batch(_batch([record, changed]), store)
+    result = record_filing.file_batch(_batch([record, changed]), store)
     assert result.counts == {"created": 1, "merged": 1}
     assert len(store.clusters) == 1
 
@@ -94,22 +94,22 @@ def test_the_same_id_twice_in_one_batch_is_created_then_updated():
 def test_deletion_withdraws_and_the_last_one_leaves_a_tombstone():
     store = MemoryCatalog()
     record = next(synthetic_records(1, "harbor"))
-    created = catalog.file_batch(_batch([record]), store)
-    catalog.file_batch(_batch([_copy_as(record, "m-1")], job="j2", provider="meridian"), store)
+    created = record_filing.file_batch(_batch([record]), store)
+    record_filing.file_batch(_batch([_copy_as(record, "m-1")], job="j2", provider="meridian"), store)
     cluster_id = created.clusters[0]
     record.leader = record.leader[:5] + "d" + record.leader[6:]
-    withdrawn = catalog.file_batch(_batch([record], job="job3"), store)
+    withdrawn = record_filing.file_batch(_batch([record], job="job3"), store)
     assert withdrawn.counts == {"withdrawn": 1}
     assert store.clusters[cluster_id].status == "active" and store.clusters[cluster_id].sources == [
         "meridian|m-1"
     ]
     gone = _copy_as(record, "m-1")
-    catalog.file_batch(_batch([gone], job="job4", provider="meridian"), store)
+    record_filing.file_batch(_batch([gone], job="job4", provider="meridian"), store)
     assert store.clusters[cluster_id].status == "withdrawn"
     assert all(cluster_id not in store.keys[k].clusters for k in store.keys)
     unknown = next(synthetic_records(1, "other"))
     unknown.leader = unknown.leader[:5] + "d" + unknown.leader[6:]
-    result = catalog.file_batch(_batch([unknown], job="job5", provider="other"), store)
+    result = record_filing.file_batch(_batch([unknown], job="job5", provider="other"), store)
     assert result.counts == {"rejected": 1} and "does not hold" in result.rejects[0].reason
 
 
@@ -118,14 +118,14 @@ def legacy_twin_review():
     matching existed); the same book then arrives from meridian and matches both."""
     store = MemoryCatalog()
     record = next(synthetic_records(1, "harbor"))
-    first = catalog.file_batch(_batch([record]), store)
+    first = record_filing.file_batch(_batch([record]), store)
     twin = copy.deepcopy(store.clusters[first.clusters[0]])
     twin.cluster_id, twin.sources = "legacy-twin", ["legacy|1"]
     twin.profiles = {"legacy|1": next(iter(twin.profiles.values()))}
     store.clusters["legacy-twin"] = twin
     for key in twin.keys:
         store.keys[key].clusters.append("legacy-twin")
-    result = catalog.file_batch(_batch([_copy_as(record, "m-9")], job="j2", provider="meridian"), store)
+    result = record_filing.file_batch(_batch([_copy_as(record, "m-9")], job="j2", provider="meridian"), store)
     return store, first.clusters[0], result
 
 
@@ -146,14 +146,14 @@ def test_a_clear_conflict_is_never_merged_even_with_shared_identifiers():
     record.add_ordered_field(
         Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", "1st ed.")])
     )
-    catalog.file_batch(_batch([record]), store)
+    record_filing.file_batch(_batch([record]), store)
     second = _copy_as(record, "m-2")  # same OCLC number and ISBN: a provider reused them
     second["250"]["a"] = "2nd ed."
     later = int(record["264"]["c"][:4]) + 6
     second["264"]["c"] = f"{later}."
     for f in second.get_fields("008"):
         f.data = f"{f.data[:7]}{later}{f.data[11:]}"
-    result = catalog.file_batch(_batch([second], job="j2", provider="meridian"), store)
+    result = record_filing.file_batch(_batch([second], job="j2", provider="meridian"), store)
     assert result.counts == {"review": 1}
     (task,) = store.tasks.values()
     conflicts = {e["feature"] for e in task.candidates[0]["evidence"] if e["conflict"]}
@@ -177,7 +177,7 @@ def test_racing_workers_never_make_two_clusters_for_one_manifestation():
     def worker(provider):
         try:
             copies = [_copy_as(b, f"{provider}-{i}") for i, b in enumerate(books)]
-            catalog.file_batch(_batch(copies, job=f"job-{provider}", provider=provider), store)
+            record_filing.file_batch(_batch(copies, job=f"job-{provider}", provider=provider), store)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -207,11 +207,11 @@ def test_a_lost_race_is_retried_against_the_winner():
         if next(calls) == 0:
             # Another worker files the same record between our read and our write.
             store.commit = real_commit
-            catalog.file_batch(_batch([record], job="other"), store)
+            record_filing.file_batch(_batch([record], job="other"), store)
         return real_commit(change)
 
     store.commit = racing_commit
-    result = catalog.file_batch(_batch([record]), store)
+    result = record_filing.file_batch(_batch([record]), store)
     assert result.counts == {"unchanged": 1}
     assert len(store.clusters) == 1
 
@@ -224,13 +224,13 @@ def test_conflicts_that_never_settle_surface_as_errors():
 
     store.commit = always_conflict
     with pytest.raises(VersionConflict):
-        catalog.file_batch(_batch(list(synthetic_records(1, "harbor"))), store)
+        record_filing.file_batch(_batch(list(synthetic_records(1, "harbor"))), store)
 
 
 def test_a_match_key_too_common_to_identify_stops_growing_and_never_crowds_out_a_match():
     store = MemoryCatalog()
     (record,) = synthetic_records(1, "harbor")
-    first = catalog.file_batch(_batch([record]), store)
+    first = record_filing.file_batch(_batch([record]), store)
     (cluster_id,) = first.clusters
     # Every content key of the book is also held by as many (lower-numbered) clusters as allowed.
     content = [
@@ -241,13 +241,13 @@ def test_a_match_key_too_common_to_identify_stops_growing_and_never_crowds_out_a
         entry = store.keys[key]
         entry.clusters = sorted({f"0000{n:04d}" for n in range(catalog.MAX_KEY_CLUSTERS)} | {cluster_id})
     copy = _copy_as(record, "m-1")
-    second = catalog.file_batch(_batch([copy], job="job2", provider="meridian"), store)
+    second = record_filing.file_batch(_batch([copy], job="job2", provider="meridian"), store)
     assert second.counts == {"merged": 1} and second.clusters == [cluster_id]  # found by identifier
     # A new book sharing only the saturated keys creates its cluster without growing them.
     other = _copy_as(record, "m-2")
     other.remove_fields("020", "022", "035", "010")
     sizes = {k: len(store.keys[k].clusters) for k in content}
-    third = catalog.file_batch(_batch([other], job="job3", provider="meridian", start=2), store)
+    third = record_filing.file_batch(_batch([other], job="job3", provider="meridian", start=2), store)
     assert third.counts["created"] + third.counts["merged"] + third.counts["review"] == 1
     assert {k: len(store.keys[k].clusters) for k in content} == sizes
 
@@ -255,7 +255,7 @@ def test_a_match_key_too_common_to_identify_stops_growing_and_never_crowds_out_a
 def test_a_batch_reads_only_each_records_best_candidates_not_every_cluster_of_its_keys():
     store = MemoryCatalog()
     (record,) = synthetic_records(1, "harbor")
-    (cluster_id,) = catalog.file_batch(_batch([record]), store).clusters
+    (cluster_id,) = record_filing.file_batch(_batch([record]), store).clusters
     # Every content key of the book is also held by many other clusters, below the saturation cap.
     crowd = {f"0000{n:04d}" for n in range(catalog.MAX_KEY_CLUSTERS // 2)}
     for key in store.clusters[cluster_id].keys:
@@ -264,7 +264,9 @@ def test_a_batch_reads_only_each_records_best_candidates_not_every_cluster_of_it
     asked: list[str] = []
     read_clusters = store.get_clusters
     store.get_clusters = lambda ids: asked.extend(ids) or read_clusters(ids)
-    result = catalog.file_batch(_batch([_copy_as(record, "m-1")], job="job2", provider="meridian"), store)
+    result = record_filing.file_batch(
+        _batch([_copy_as(record, "m-1")], job="job2", provider="meridian"), store
+    )
     assert result.counts == {"merged": 1} and result.clusters == [cluster_id]
     # The cluster sharing the identifier keys too ranks first; the crowd is cut at MAX_CANDIDATES.
     assert cluster_id in asked and len(set(asked)) <= catalog.MAX_CANDIDATES

@@ -44,7 +44,7 @@ def test_job_steps_round_trip_as_queue_messages():
 def _meridian(count):
     from demo.feeds import synthetic_records
     from netzone import marc
-    from netzone.feeds import BatchRecord
+    from netzone.batches import BatchRecord
 
     return [
         BatchRecord(position=n, source_id=r["001"].data, marc=marc.record_to_marc_json(r))
@@ -53,7 +53,8 @@ def _meridian(count):
 
 
 def _full(job_id, day, items):
-    from netzone.feeds import FeedRef, RecordBatch, seen_mark
+    from netzone.batches import RecordBatch, seen_mark
+    from netzone.jobs import FeedRef
 
     feed = FeedRef(
         bucket="b",
@@ -69,11 +70,11 @@ def _full(job_id, day, items):
 
 def test_a_full_replacement_sweep_keeps_what_the_file_held_even_if_its_index_lagged():
     from fakes import MemoryCatalog
-    from netzone import catalog
-    from netzone.feeds import RecordBatch
+    from netzone import record_filing
+    from netzone.batches import RecordBatch
 
     store = MemoryCatalog()
-    filer = catalog.Filer(store)
+    filer = record_filing.Filer(store)
     items = _meridian(2)
     filer.file_batch(RecordBatch(job_id="a", provider="meridian", seq=0, records=items))
     # Job b's file holds the first record unchanged: it is marked seen (and its version moves).
@@ -81,7 +82,7 @@ def test_a_full_replacement_sweep_keeps_what_the_file_held_even_if_its_index_lag
     batch, mark = _full("b", 2, items[:1])
     filer.file_batch(batch)
     held = store.sources[f"meridian|{items[0].source_id}"]
-    assert held.seen_job == mark and held.version == before + 1
+    assert held.seen_mark == mark and held.version == before + 1
     # A stale index offers both to b's sweep: the one b saw stays, the other goes.
     assert filer.withdraw_source("meridian", items[0].source_id, "b", unless_seen=mark) is False
     assert filer.withdraw_source("meridian", items[1].source_id, "b", unless_seen=mark) is True
@@ -90,17 +91,17 @@ def test_a_full_replacement_sweep_keeps_what_the_file_held_even_if_its_index_lag
 
 def test_two_full_files_in_flight_the_older_sweep_keeps_what_the_newer_file_holds():
     from fakes import MemoryCatalog
-    from netzone import catalog
+    from netzone import record_filing
 
     store = MemoryCatalog()
-    filer = catalog.Filer(store)
+    filer = record_filing.Filer(store)
     items = _meridian(4)
     older, older_mark = _full("older", 1, items[:3])  # records 1-3
     newer, newer_mark = _full("newer", 2, items[1:])  # records 2-4: record 1 is gone
     filer.file_batch(newer.model_copy(update={"records": items[1:2]}))  # the newer file starts first
     filer.file_batch(older)
     filer.file_batch(newer.model_copy(update={"records": items[2:], "seq": 1}))
-    marks = {i.source_id: store.sources[f"meridian|{i.source_id}"].seen_job for i in items}
+    marks = {i.source_id: store.sources[f"meridian|{i.source_id}"].seen_mark for i in items}
     # Record 2 was filed by the newer file first: the older one's pass did not move its mark back.
     assert [marks[i.source_id] for i in items] == [older_mark, newer_mark, newer_mark, newer_mark]
 
@@ -123,7 +124,8 @@ def test_a_rejected_row_keeps_its_portfolios_and_a_rejected_record_its_source():
 
 
 def test_seen_marks_order_files_and_a_batch_without_one_carries_its_jobs_undated_mark():
-    from netzone.feeds import FeedRef, RecordBatch, latest_mark, newer_mark, seen_mark
+    from netzone.batches import RecordBatch, latest_mark, newer_mark, seen_mark
+    from netzone.jobs import FeedRef
 
     early = seen_mark(
         "zz", FeedRef(bucket="b", key="k", etag="1", dropped_at="2026-11-01T00:00:00.000000+00:00")

@@ -9,7 +9,8 @@ from netzone import marc
 from netzone import network as nw
 from netzone.access import Principal
 from netzone.contributions import ContributionBody, contribute
-from netzone.problems import Problem
+from netzone.errors import Invalid
+from netzone.network_service import NetworkService
 
 CENTRAL = Principal("central", frozenset({"central_admin"}), None)
 LKU_CAT = Principal("lku-cat", frozenset({"cataloger"}), "lku")
@@ -26,7 +27,7 @@ class RecordingFiler:
 
 @pytest.fixture
 def members():
-    service = nw.NetworkService(MemoryNetworkStore())
+    service = NetworkService(MemoryNetworkStore())
     body = nw.MemberBody(code="lku", name="Lakeshore", import_permissions={"bibliographic": True})
     service.save_member(CENTRAL, body, create=True)
     return service
@@ -38,9 +39,9 @@ def _records():
 
 def _refused(members, records) -> list[dict]:
     filer = RecordingFiler()
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(Invalid) as refused:
         contribute(LKU_CAT, ContributionBody(records=records), members, filer)
-    assert refused.value.status == 422 and refused.value.code == "invalid-records"
+    assert refused.value.code == "invalid-records"
     assert filer.batches == []
     return refused.value.errors
 

@@ -9,6 +9,8 @@ import json
 
 from demo.feeds import synthetic_records
 from netzone import marc
+from netzone.batches import BatchRecord, PortfolioBatch, PortfolioRow, RecordBatch
+from netzone.clock import now
 from netzone.completion import FeedFinisher, JobStep, _held_by_reject
 from netzone.dead_letters import (
     REASON_LIMIT,
@@ -19,8 +21,7 @@ from netzone.dead_letters import (
     note_failure,
     subject,
 )
-from netzone.feeds import BatchRecord, FeedJob, FeedRef, RecordBatch, Reject, now
-from netzone.portfolio_feed import PortfolioBatch, PortfolioRow
+from netzone.jobs import FeedJob, FeedRef, Reject
 
 
 class MemoryJobs:

@@ -1,10 +1,10 @@
-"""`feeds.check`: the offline read-and-validate behind `netzone feed check`."""
+"""`ingest.check`: the offline read-and-validate behind `netzone feed check`."""
 
 import gzip
 import io
 
 from demo.feeds import synthetic_records, write_iso2709, write_mixed_iso2709
-from netzone import feeds, marc
+from netzone import ingest, marc
 
 NOT_MARC_SUFFIXES = {".csv", ".zip", ".txt", ".balance", ".md", ".mrk", ".mrk8"}
 
@@ -12,7 +12,7 @@ NOT_MARC_SUFFIXES = {".csv", ".zip", ".txt", ".balance", ".md", ".mrk", ".mrk8"}
 def test_a_clean_feed_is_all_accepted_and_exits_0(tmp_path):
     path = tmp_path / "feed.mrc"
     write_iso2709(path, synthetic_records(12))
-    report = feeds.check(io.BytesIO(gzip.compress(path.read_bytes())))
+    report = ingest.check(io.BytesIO(gzip.compress(path.read_bytes())))
     assert (report.format, report.records_read, report.accepted, report.rejected) == ("iso2709", 12, 12, 0)
     assert report.exit_status == 0 and report.error is None
 
@@ -20,7 +20,7 @@ def test_a_clean_feed_is_all_accepted_and_exits_0(tmp_path):
 def test_rejects_are_counted_listed_up_to_the_limit_and_exit_1(tmp_path):
     path = tmp_path / "mixed.mrc"
     info = write_mixed_iso2709(path, 30)
-    report = feeds.check(io.BytesIO(path.read_bytes()), max_rejects=2)
+    report = ingest.check(io.BytesIO(path.read_bytes()), max_rejects=2)
     malformed = info["malformed"]
     assert report.records_read == 30 + len(malformed)
     assert report.rejected == len(malformed) and report.accepted == 30
@@ -30,7 +30,7 @@ def test_rejects_are_counted_listed_up_to_the_limit_and_exit_1(tmp_path):
 
 
 def test_not_marc_exits_2_and_says_why():
-    report = feeds.check(io.BytesIO(b"left_file,left_record\na.mrc,0\n"))
+    report = ingest.check(io.BytesIO(b"left_file,left_record\na.mrc,0\n"))
     assert report.exit_status == 2 and report.records_read == 0
     assert "not MARC21" in report.error
 
@@ -39,7 +39,7 @@ def test_a_gzip_cut_short_reports_what_was_read(tmp_path):
     path = tmp_path / "feed.mrc"
     write_iso2709(path, synthetic_records(200))
     packed = gzip.compress(path.read_bytes())
-    report = feeds.check(io.BytesIO(packed[: len(packed) // 2]))
+    report = ingest.check(io.BytesIO(packed[: len(packed) // 2]))
     assert report.exit_status == 2 and "could not be read to the end" in report.error
     assert report.records_read == report.accepted + report.rejected
 
@@ -48,7 +48,7 @@ def test_whole_corpus_goes_through_check_without_a_crash(corpus):
     checked = marc_files = 0
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
         with open(path, "rb") as stream:
-            report = feeds.check(stream, max_rejects=10_000)
+            report = ingest.check(stream, max_rejects=10_000)
         checked += 1
         assert report.records_read == report.accepted + report.rejected, path
         assert report.rejected == len(report.rejects), path
@@ -64,18 +64,18 @@ def test_whole_corpus_goes_through_check_without_a_crash(corpus):
 
 def test_corpus_warnings_are_counted_not_lost(corpus):
     with open(corpus / "pymarc/test/bad_eacc_encoding.dat", "rb") as stream:
-        report = feeds.check(stream)
+        report = ingest.check(stream)
     assert report.accepted == 1 and report.records_with_warnings == 1
     assert report.warnings[0].position == 1 and report.warnings[0].warnings
     with open(corpus / "pymarc/test/marc.dat", "rb") as stream:
         _, results = marc.read_records(stream)
         expected = sum(1 for r in results if r.warnings)
     with open(corpus / "pymarc/test/marc.dat", "rb") as stream:
-        assert feeds.check(stream).records_with_warnings == expected
+        assert ingest.check(stream).records_with_warnings == expected
 
 
 def test_rejects_are_counted_by_kind_keeping_tags_and_dropping_offsets():
-    from netzone.feeds import reason_kind
+    from netzone.screening import reason_kind
 
     assert reason_kind("no 245 title statement (245 $a or $k is required)") == (
         "no 245 title statement (245 $a or $k is required)"

@@ -4,8 +4,9 @@ import pytest
 
 from demo.feeds import synthetic_records, write_iso2709, write_mixed_iso2709
 from fakes import ListSink, MemoryLedger, MemoryProviders
-from netzone import feeds
-from netzone.feeds import FeedRef, RecordBatch
+from netzone import ingest, jobs, providers, screening
+from netzone.batches import RecordBatch
+from netzone.jobs import FeedRef
 
 ANY_PROVIDER = MemoryProviders(everyone=True)
 
@@ -15,10 +16,10 @@ def _feed(key="feeds/harbor/2026-11.mrc", etag='"abc"'):
 
 
 def test_job_id_is_stable_per_object_version_and_changes_with_it():
-    a = feeds.job_id_for("b", "feeds/harbor/x.mrc", '"etag1"')
-    assert a == feeds.job_id_for("b", "feeds/harbor/x.mrc", "etag1")  # quotes are not part of the ETag
-    assert a != feeds.job_id_for("b", "feeds/harbor/x.mrc", '"etag2"')
-    assert a != feeds.job_id_for("b", "feeds/meridian/x.mrc", '"etag1"')
+    a = jobs.job_id_for("b", "feeds/harbor/x.mrc", '"etag1"')
+    assert a == jobs.job_id_for("b", "feeds/harbor/x.mrc", "etag1")  # quotes are not part of the ETag
+    assert a != jobs.job_id_for("b", "feeds/harbor/x.mrc", '"etag2"')
+    assert a != jobs.job_id_for("b", "feeds/meridian/x.mrc", '"etag1"')
 
 
 @pytest.mark.parametrize(
@@ -30,15 +31,15 @@ def test_job_id_is_stable_per_object_version_and_changes_with_it():
     ],
 )
 def test_feed_keys_name_their_provider(key, message):
-    with pytest.raises(feeds.FeedError, match=message):
-        feeds.provider_of(key)
+    with pytest.raises(jobs.FeedError, match=message):
+        providers.provider_of(key)
 
 
 def test_every_record_of_a_mixed_feed_is_sent_or_rejected_with_a_reason(tmp_path):
     path = tmp_path / "mixed.mrc"
     info = write_mixed_iso2709(path, 40, provider="harbor")
     sink, ledger = ListSink(), MemoryLedger()
-    summary = feeds.ingest(
+    summary = ingest.ingest(
         io.BytesIO(path.read_bytes()),
         _feed(),
         sink=sink,
@@ -65,7 +66,7 @@ def test_batches_also_respect_a_byte_budget(tmp_path):
     path = tmp_path / "feed.mrc"
     write_iso2709(path, synthetic_records(60, "harbor"))
     sink = ListSink()
-    feeds.ingest(
+    ingest.ingest(
         io.BytesIO(path.read_bytes()),
         _feed(),
         sink=sink,
@@ -80,8 +81,8 @@ def test_batches_also_respect_a_byte_budget(tmp_path):
 
 def test_unknown_format_fails_the_job_with_the_reason():
     ledger = MemoryLedger()
-    with pytest.raises(feeds.FeedError):
-        feeds.ingest(
+    with pytest.raises(jobs.FeedError):
+        ingest.ingest(
             io.BytesIO(b"title,isbn\nA history,9780306406157\n"),
             _feed(),
             sink=ListSink(),
@@ -94,8 +95,8 @@ def test_unknown_format_fails_the_job_with_the_reason():
 
 def test_a_kbart_header_that_is_incomplete_fails_the_job_naming_the_missing_columns():
     ledger = MemoryLedger()
-    with pytest.raises(feeds.FeedError):
-        feeds.ingest(
+    with pytest.raises(jobs.FeedError):
+        ingest.ingest(
             io.BytesIO(b"publication_title\tprint_identifier\n"),
             _feed(),
             sink=ListSink(),
@@ -108,8 +109,8 @@ def test_a_kbart_header_that_is_incomplete_fails_the_job_naming_the_missing_colu
 
 def test_a_file_in_the_wrong_place_still_gets_a_failed_job():
     ledger = MemoryLedger()
-    with pytest.raises(feeds.FeedError):
-        feeds.ingest(
+    with pytest.raises(jobs.FeedError):
+        ingest.ingest(
             io.BytesIO(b""), _feed(key="feeds/x.mrc"), sink=ListSink(), ledger=ledger, providers=ANY_PROVIDER
         )
     assert list(ledger.failures) == list(ledger.jobs)
@@ -127,15 +128,15 @@ def test_record_batch_round_trips_through_the_wire_format():
 
 def test_validate_names_what_is_missing():
     record = next(synthetic_records(1))
-    assert feeds.validate(record) is None
+    assert screening.validate(record) is None
     record.leader = record.leader[:6] + "z" + record.leader[7:]
-    assert "Leader/06" in feeds.validate(record)
+    assert "Leader/06" in screening.validate(record)
 
 
 def test_ingest_carries_record_warnings_to_the_summary_and_the_ledger(corpus):
     ledger = MemoryLedger()
     data = (corpus / "marc4j/test/resources/chinese_mangled_multibyte.mrc").read_bytes()
-    summary = feeds.ingest(io.BytesIO(data), _feed(), sink=ListSink(), ledger=ledger, providers=ANY_PROVIDER)
+    summary = ingest.ingest(io.BytesIO(data), _feed(), sink=ListSink(), ledger=ledger, providers=ANY_PROVIDER)
     stored = ledger.warnings[summary.job_id]
     assert summary.warned >= 1 and summary.warned == len(stored) == ledger.warned[summary.job_id]
     assert summary.sent + summary.rejected == summary.records_read
@@ -146,9 +147,9 @@ def test_a_feed_from_an_unregistered_provider_is_rejected_whole(tmp_path):
     path = tmp_path / "feed.mrc"
     write_iso2709(path, synthetic_records(5, "stranger"))
     sink, ledger = ListSink(), MemoryLedger()
-    registry = MemoryProviders(feeds.FeedProvider(code="harbor"))
-    with pytest.raises(feeds.FeedError, match="'stranger' is not registered"):
-        feeds.ingest(
+    registry = MemoryProviders(providers.FeedProvider(code="harbor"))
+    with pytest.raises(jobs.FeedError, match="'stranger' is not registered"):
+        ingest.ingest(
             io.BytesIO(path.read_bytes()),
             _feed(key="feeds/stranger/feed.mrc"),
             sink=sink,
@@ -164,9 +165,9 @@ def test_a_format_the_provider_is_not_registered_for_is_rejected_whole(tmp_path)
     path = tmp_path / "feed.mrc"
     write_iso2709(path, synthetic_records(3, "harbor"))
     sink, ledger = ListSink(), MemoryLedger()
-    registry = MemoryProviders(feeds.FeedProvider(code="harbor", formats=["marcxml"]))
-    with pytest.raises(feeds.FeedError, match=r"this file is marc21.*registered for marcxml"):
-        feeds.ingest(io.BytesIO(path.read_bytes()), _feed(), sink=sink, ledger=ledger, providers=registry)
+    registry = MemoryProviders(providers.FeedProvider(code="harbor", formats=["marcxml"]))
+    with pytest.raises(jobs.FeedError, match=r"this file is marc21.*registered for marcxml"):
+        ingest.ingest(io.BytesIO(path.read_bytes()), _feed(), sink=sink, ledger=ledger, providers=registry)
     assert sink.batches == []
 
 
@@ -175,8 +176,8 @@ def test_batches_carry_the_providers_feed_mode(tmp_path, mode):
     path = tmp_path / "feed.mrc"
     write_iso2709(path, synthetic_records(12, "harbor"))
     sink = ListSink()
-    registry = MemoryProviders(feeds.FeedProvider(code="harbor", feed_mode=mode))
-    feeds.ingest(
+    registry = MemoryProviders(providers.FeedProvider(code="harbor", feed_mode=mode))
+    ingest.ingest(
         io.BytesIO(path.read_bytes()),
         _feed(),
         sink=sink,
@@ -211,7 +212,7 @@ def test_a_paused_ingest_continues_from_its_checkpoint_as_if_never_paused(tmp_pa
         write_marcxml(path, synthetic_records(40, "harbor"))
         data = path.read_bytes()
     whole_sink, whole = ListSink(), MemoryLedger()
-    feeds.ingest(
+    ingest.ingest(
         io.BytesIO(data), _feed(), sink=whole_sink, ledger=whole, providers=ANY_PROVIDER, max_records=7
     )
 
@@ -219,7 +220,7 @@ def test_a_paused_ingest_continues_from_its_checkpoint_as_if_never_paused(tmp_pa
     stream, resume, runs = io.BytesIO(data), None, 0
     while True:
         runs += 1
-        summary = feeds.ingest(
+        summary = ingest.ingest(
             stream,
             _feed(),
             sink=sink,
@@ -231,7 +232,7 @@ def test_a_paused_ingest_continues_from_its_checkpoint_as_if_never_paused(tmp_pa
         )
         if summary.checkpoint is None:
             break
-        resume = feeds.Checkpoint.model_validate_json(summary.checkpoint.to_message())  # via the queue
+        resume = ingest.Checkpoint.model_validate_json(summary.checkpoint.to_message())  # via the queue
         # Plain ISO 2709 goes on from the byte offset; gzip and XML are re-read and skipped.
         assert (resume.offset is not None) == (form == "iso2709")
         stream = io.BytesIO(data[resume.offset :] if resume.offset is not None else data)

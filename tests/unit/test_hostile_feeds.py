@@ -59,12 +59,12 @@ def _child(mode: str, path: str) -> None:
         extra = {"exit_status": status, "format": report["format"], "error": report["error"]}
     else:
         from fakes import ListSink, MemoryLedger, MemoryProviders
-        from netzone import feeds
+        from netzone import ingest, jobs
 
         sink, ledger = ListSink(), MemoryLedger()
-        ref = feeds.FeedRef(bucket="b", key=f"feeds/hostile/{Path(path).name}", etag="e")
+        ref = jobs.FeedRef(bucket="b", key=f"feeds/hostile/{Path(path).name}", etag="e")
         with open(path, "rb") as stream:
-            summary = feeds.ingest(
+            summary = ingest.ingest(
                 stream, ref, sink=sink, ledger=ledger, providers=MemoryProviders(everyone=True)
             )
         outcomes = {
@@ -231,13 +231,13 @@ def _iso(record) -> bytes:
 
 
 def test_the_limits_are_the_documented_ones():
-    from netzone import feeds, marc
+    from netzone import jobs, marc
 
     assert (marc.MAX_RECORD_BYTES, marc.MAX_FIELD_BYTES) == (99_999, 9_999)  # ISO 2709 leader, directory
     assert marc.MAX_JSON_RECORD_BYTES == 1_000_000 and marc.MAX_XML_MARKUP_BYTES == 1_000_000
-    assert feeds.MAX_REJECT_RAW_BYTES == marc.MAX_RECORD_BYTES
-    assert feeds.MAX_REJECTS_FILE_BYTES == 16 << 20 and feeds.MAX_REPORT_REJECTS == 10_000
-    readme = (ROOT / "README.md").read_text()
+    assert jobs.MAX_REJECT_RAW_BYTES == marc.MAX_RECORD_BYTES
+    assert jobs.MAX_REJECTS_FILE_BYTES == 16 << 20 and jobs.MAX_REPORT_REJECTS == 10_000
+    readme = (ROOT / "docs" / "feeds.md").read_text()  # the size limits table
     for text in (
         marc.field_too_long("520"),
         marc.record_too_long(),
@@ -251,16 +251,16 @@ def test_the_limits_are_the_documented_ones():
 
 
 def _outcomes(data: bytes, name: str = "feed") -> tuple[dict, dict]:
-    """Per-record outcomes of `feeds.check` and `feeds.ingest` over the same bytes, in-process."""
+    """Per-record outcomes of `ingest.check` and `ingest.ingest` over the same bytes, in-process."""
     from fakes import ListSink, MemoryLedger, MemoryProviders
-    from netzone import feeds
+    from netzone import ingest, jobs
 
-    report = feeds.check(io.BytesIO(data), max_rejects=1_000_000)
+    report = ingest.check(io.BytesIO(data), max_rejects=1_000_000)
     rejected = {r.position: r.reason for r in report.rejects}
     checked = {p: rejected.get(p, "accepted") for p in range(1, report.records_read + 1)}
     sink, ledger = ListSink(), MemoryLedger()
-    ref = feeds.FeedRef(bucket="b", key=f"feeds/hostile/{name}", etag="e")
-    summary = feeds.ingest(
+    ref = jobs.FeedRef(bucket="b", key=f"feeds/hostile/{name}", etag="e")
+    summary = ingest.ingest(
         io.BytesIO(data), ref, sink=sink, ledger=ledger, providers=MemoryProviders(everyone=True)
     )
     ingested = {item.position: "accepted" for batch in sink.batches for item in batch.records}
@@ -423,12 +423,12 @@ def _ingest_and_report(path: Path) -> tuple[dict, bytes | None, int]:
     """Ingest a file with in-memory fakes, then write its report and rejects file as
     record_match's completion does; returns (report, rejects file, records rejected)."""
     from fakes import ListSink, MemoryLedger, MemoryProviders
-    from netzone import completion, feeds
+    from netzone import clock, completion, ingest, jobs
 
     ledger = MemoryLedger()
-    ref = feeds.FeedRef(bucket="b", key=f"feeds/hostile/{path.name}", etag="e")
+    ref = jobs.FeedRef(bucket="b", key=f"feeds/hostile/{path.name}", etag="e")
     with open(path, "rb") as stream:
-        summary = feeds.ingest(
+        summary = ingest.ingest(
             stream, ref, sink=ListSink(), ledger=ledger, providers=MemoryProviders(everyone=True)
         )
     job = ledger.jobs[summary.job_id].model_copy(
@@ -436,14 +436,14 @@ def _ingest_and_report(path: Path) -> tuple[dict, bytes | None, int]:
     )
     reports = _Reports()
     finisher = completion.FeedFinisher(_Finishing(ledger, job.job_id), None, None, reports, None, None)
-    finisher._write_report(job, feeds.now())
+    finisher._write_report(job, clock.now())
     report = json.loads(reports.objects[completion.report_key(ref.key)])
     rejects = reports.objects.get(completion.rejects_key(ref.key, summary.format))
     return report, rejects, summary.rejected
 
 
 def test_a_50_kb_gzip_of_zeros_writes_no_50_mb_rejects_file(tmp_path):
-    from netzone import feeds
+    from netzone import jobs
 
     # MARC-looking: five digits and a field terminator up front, then 50 MB of zeros.
     path = _gzip(tmp_path / "zeros.mrc.gz", [b"00000nam a2200000 a 4500\x1e", *_repeat(b"0", 50 << 20)], 9)
@@ -452,44 +452,44 @@ def test_a_50_kb_gzip_of_zeros_writes_no_50_mb_rejects_file(tmp_path):
     assert rejected >= 400 and len(report["rejects"]) == rejected  # every one counted and listed
     assert sum(report["reject_reasons"].values()) == rejected
     # No stretch of zeros is a record that fits ISO 2709: none is kept for the rejects file.
-    assert rejects is None or len(rejects) <= feeds.MAX_REJECTS_FILE_BYTES
+    assert rejects is None or len(rejects) <= jobs.MAX_REJECTS_FILE_BYTES
     kept = sum(1 for r in report["rejects"] if "in_rejects_file" in r)
     assert report["rejects_file_left_out"] == rejected - kept
 
 
 def test_the_rejects_file_stops_at_its_cap_and_the_report_says_how_many_were_left_out(tmp_path):
-    from netzone import feeds
+    from netzone import jobs
 
     # Zeros cut into 99,999-byte "records" (the largest ISO 2709 allows), 40 MB of them.
     frame = b"0" * 99_998 + b"\x1d"
     path = _gzip(tmp_path / "frames.mrc.gz", [b"00000\x1e", *_repeat(frame, 400 * len(frame))], 9)
     report, rejects, rejected = _ingest_and_report(path)
     assert rejected == 400 and len(report["rejects"]) == 400
-    assert rejects is not None and len(rejects) <= feeds.MAX_REJECTS_FILE_BYTES
+    assert rejects is not None and len(rejects) <= jobs.MAX_REJECTS_FILE_BYTES
     kept = sum(1 for r in report["rejects"] if "in_rejects_file" in r)
     assert 0 < kept < rejected and report["rejects_file_left_out"] == rejected - kept
     assert rejects.count(b"\x1d") == kept  # only whole records in the file
 
 
 def test_the_report_lists_at_most_its_cap_of_rejects_and_counts_stay_exact(tmp_path):
-    from netzone import feeds
+    from netzone import jobs
 
-    count = feeds.MAX_REPORT_REJECTS + 1_500
+    count = jobs.MAX_REPORT_REJECTS + 1_500
     path = _gzip(tmp_path / "tiny.mrc.gz", [b"00000\x1e\x1d", *_repeat(b"x\x1d", 2 * (count - 1))], 9)
     report, _, rejected = _ingest_and_report(path)
     assert rejected == count
-    assert len(report["rejects"]) == feeds.MAX_REPORT_REJECTS
+    assert len(report["rejects"]) == jobs.MAX_REPORT_REJECTS
     assert report["rejects_left_out"] == 1_500
     assert sum(report["reject_reasons"].values()) == count  # counts stay exact
 
 
 def test_a_reject_keeps_at_most_one_records_worth_of_bytes_and_a_bounded_reason():
-    from netzone import feeds
+    from netzone import jobs
 
-    big = feeds.Reject(position=1, reason="r" * 50_000, raw=b"x" * 200_000, source_id="s" * 5_000)
-    assert big.raw is None and len(big.reason) <= feeds.MAX_REASON_CHARS
-    assert len(big.source_id) <= feeds.MAX_SOURCE_ID
-    small = feeds.Reject(position=2, reason="bad", raw=b"x" * 99_999)
+    big = jobs.Reject(position=1, reason="r" * 50_000, raw=b"x" * 200_000, source_id="s" * 5_000)
+    assert big.raw is None and len(big.reason) <= jobs.MAX_REASON_CHARS
+    assert len(big.source_id) <= jobs.MAX_SOURCE_ID
+    small = jobs.Reject(position=2, reason="bad", raw=b"x" * 99_999)
     assert small.raw == b"x" * 99_999
 
 

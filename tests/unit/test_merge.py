@@ -81,7 +81,7 @@ def test_remerging_is_byte_identical():
 
 
 def test_a_provider_managed_record_outranks_community_sources_and_contributions():
-    from netzone.feeds import FeedProvider
+    from netzone.providers import FeedProvider
 
     low_but_managed = FeedProvider(code="natlib", source_priority=10, management_level="provider")
     high_community = FeedProvider(code="harbor", source_priority=100, management_level="community")

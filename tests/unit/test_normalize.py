@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pymarc import Field, Indicators, Record, Subfield
 
 from netzone import marc, normalize
+from netzone.normalize import standard_numbers
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_isbn10(text, expected):
 
 @given(st.text(alphabet="0123456789", min_size=9, max_size=9))
 def test_isbn_10_and_13_forms_normalize_alike(stem):
-    check = normalize._isbn10_check(stem)
+    check = standard_numbers._isbn10_check(stem)
     ten = stem + check
     thirteen = normalize.isbn(ten)
     assert thirteen is not None and thirteen.startswith("978")

@@ -9,10 +9,10 @@ import pytest
 
 from demo.feeds import kbart_row, synthetic_kbart_rows, synthetic_records
 from fakes import ListSink, MemoryCatalog, MemoryLedger, MemoryPortfolios, MemoryProviders
-from netzone import catalog, feeds, kbart, marc, portfolio_feed
-from netzone.feeds import FeedRef, RecordBatch
-from netzone.portfolio_feed import PortfolioBatch
-from netzone.portfolios import PortfolioFiler, choose_cluster
+from netzone import ingest, kbart, kbart_ingest, marc, record_filing
+from netzone.batches import PortfolioBatch, RecordBatch
+from netzone.jobs import FeedRef
+from netzone.portfolio_filing import PortfolioFiler, choose_cluster
 
 FILE = "OpenLink_NorthConsortium_EbooksAndJournals_2026-01-15.txt"
 
@@ -51,11 +51,11 @@ class World:
         self.portfolios = MemoryPortfolios()
         self.filer = PortfolioFiler(self.catalog, self.portfolios)
         if marc_records:
-            catalog.file_batch(_marc_batch(list(marc_records)), self.catalog)
+            record_filing.file_batch(_marc_batch(list(marc_records)), self.catalog)
 
     def ingest(self, data: bytes, feed=None, **options):
         sink, ledger = ListSink(), MemoryLedger()
-        summary = feeds.ingest(
+        summary = ingest.ingest(
             io.BytesIO(data),
             feed or _feed(),
             sink=sink,
@@ -179,7 +179,7 @@ def test_a_resent_file_is_unchanged_and_a_full_feed_only_marks_rows_seen():
     assert world.file(second, mode="full") == {"unchanged": 4}
     assert (world.portfolios.saves, world.catalog.commits) == (saves, commits)
     assert world.portfolios.seen_updates == 4
-    assert {p.seen_job for p in world.portfolios.items.values()} == {second[0].seen_mark}
+    assert {p.seen_mark for p in world.portfolios.items.values()} == {second[0].seen_mark}
 
 
 def test_a_changed_row_is_rewritten_in_place():
@@ -293,7 +293,7 @@ def test_a_brief_record_another_portfolio_still_uses_is_kept():
 def test_filer_withdraw_source_is_idempotent():
     records = list(synthetic_records(1, "harbor"))
     world = World(records)
-    filer = catalog.Filer(world.catalog)
+    filer = record_filing.Filer(world.catalog)
     assert filer.withdraw_source("harbor", records[0]["001"].data, "sweep-1") is True
     assert world.catalog.clusters[world.cluster_of(records[0])].status == "withdrawn"
     commits_after_first = world.catalog.commits
@@ -327,7 +327,7 @@ def test_portfolio_feed_ids_stay_within_the_limit():
     summary, _, ledger = World().ingest(_kbart_bytes([row]), _feed(name=("P" * 250) + ".txt"))
     assert summary.rejected == 1
     (reject,) = ledger.rejects[summary.job_id].values()
-    assert str(portfolio_feed.MAX_PORTFOLIO_ID) in reject.reason
+    assert str(kbart_ingest.MAX_PORTFOLIO_ID) in reject.reason
 
 
 class _StopsAfterBriefRecords(MemoryPortfolios):
@@ -353,13 +353,13 @@ def test_a_batch_redelivered_after_its_brief_records_were_filed_still_counts_the
 def test_feed_check_counts_kbart_rows_like_ingest():
     rows = list(synthetic_kbart_rows([], 3))
     bad = dict(rows[0], title_id="bad", access_type="X")
-    report = feeds.check(io.BytesIO(gzip.compress(_kbart_bytes([*rows, bad]))))
+    report = ingest.check(io.BytesIO(gzip.compress(_kbart_bytes([*rows, bad]))))
     assert report.format == "kbart" and report.records_read == 4
     assert (report.accepted, report.rejected, report.exit_status) == (3, 1, 1)
     assert report.rejects[0].source_id == "bad" and "access_type" in report.rejects[0].reason
-    header_only = feeds.check(io.BytesIO(_kbart_bytes([])))
+    header_only = ingest.check(io.BytesIO(_kbart_bytes([])))
     assert header_only.exit_status == 2 and "no rows" in header_only.error
-    broken = feeds.check(io.BytesIO(b"publication_title\ttitle_id\n"))
+    broken = ingest.check(io.BytesIO(b"publication_title\ttitle_id\n"))
     assert broken.exit_status == 2 and "KBART" in broken.error
 
 
@@ -370,7 +370,7 @@ def test_brief_records_go_with_their_portfolios_not_with_the_providers_marc_file
     (brief,) = world.catalog.sources.values()
     assert brief.brief
     (record,) = synthetic_records(1, "openlink")
-    catalog.Filer(world.catalog).file_batch(_marc_batch([record], provider="openlink"))
+    record_filing.Filer(world.catalog).file_batch(_marc_batch([record], provider="openlink"))
     # A full-replacement MARC file of the provider sweeps its MARC records only.
     found, _ = world.catalog.unseen("openlink", "9999", None, 100)
     assert found == [("source", record["001"].data)]
@@ -390,7 +390,7 @@ def test_a_paused_kbart_ingest_continues_from_its_checkpoint_as_if_never_paused(
     sink, ledger, resume, runs = ListSink(), MemoryLedger(), None, 0
     while True:
         runs += 1
-        summary = feeds.ingest(
+        summary = ingest.ingest(
             io.BytesIO(data),  # a KBART list is re-read from the start and the rows read skipped
             _feed(etag="paused"),
             sink=sink,
@@ -402,7 +402,7 @@ def test_a_paused_kbart_ingest_continues_from_its_checkpoint_as_if_never_paused(
         )
         if summary.checkpoint is None:
             break
-        resume = feeds.Checkpoint.model_validate_json(summary.checkpoint.to_message())  # via the queue
+        resume = ingest.Checkpoint.model_validate_json(summary.checkpoint.to_message())  # via the queue
         assert resume.offset is None
     assert runs > 3
     # Paused only where a batch ends anyway: the same batches, numbered alike, as one read.

@@ -3,9 +3,9 @@ from test_catalog import _batch, _copy_as, legacy_twin_review
 
 from demo.feeds import synthetic_records
 from fakes import MemoryCatalog
-from netzone import catalog
+from netzone import record_filing
 from netzone.access import Principal
-from netzone.problems import Problem
+from netzone.errors import Conflict, Denied, Invalid, VersionConflict
 from netzone.review import Curator
 
 CATALOGER = Principal("nz-cat", frozenset({"cataloger"}), None)
@@ -32,9 +32,9 @@ def test_accept_folds_the_records_cluster_into_the_chosen_candidate():
     assert all(task.cluster_id not in e.clusters for e in store.keys.values())
     (entry,) = [a for a in store.audit if a["action"] == "review-accept"]
     assert entry["reason"] == "same ISBN, title and pagination" and entry["actor"] == "nz-cat"
-    with pytest.raises(Problem) as again:
+    with pytest.raises(Conflict) as again:
         curator.accept(CATALOGER, task.task_id, target, "twice")
-    assert again.value.status == 409
+    assert again.value.code == "already-decided"
 
 
 def test_reject_keeps_the_pair_apart_and_is_not_asked_again():
@@ -44,7 +44,7 @@ def test_reject_keeps_the_pair_apart_and_is_not_asked_again():
     assert "legacy|1" in source.apart
     changed = source.record
     changed["245"]["b"] = "a corrected subtitle /"
-    result = catalog.file_batch(_batch([changed], job="j3", provider="meridian"), store)
+    result = record_filing.file_batch(_batch([changed], job="j3", provider="meridian"), store)
     assert result.counts == {"merged": 1}  # updated in place, no new question
     assert [t.status for t in store.tasks.values()] == ["rejected"]
 
@@ -52,8 +52,8 @@ def test_reject_keeps_the_pair_apart_and_is_not_asked_again():
 def test_split_unmerges_and_recomputes_both_sides():
     store = MemoryCatalog()
     record = next(synthetic_records(1, "harbor"))
-    first = catalog.file_batch(_batch([record]), store)
-    catalog.file_batch(_batch([_copy_as(record, "m-1")], job="j2", provider="meridian"), store)
+    first = record_filing.file_batch(_batch([record]), store)
+    record_filing.file_batch(_batch([_copy_as(record, "m-1")], job="j2", provider="meridian"), store)
     cluster_id = first.clusters[0]
     assert len(store.clusters[cluster_id].sources) == 2
     _, new = Curator(store).split(CATALOGER, cluster_id, "meridian|m-1", "a different printing")
@@ -67,26 +67,26 @@ def test_split_unmerges_and_recomputes_both_sides():
     # Re-sending the split record does not pull it back in.
     again = _copy_as(record, "m-1")
     again["245"]["c"] = "Revised statement."
-    result = catalog.file_batch(_batch([again], job="j3", provider="meridian"), store)
+    result = record_filing.file_batch(_batch([again], job="j3", provider="meridian"), store)
     assert result.counts == {"merged": 1} and store.sources["meridian|m-1"].cluster_id == new.cluster_id
-    with pytest.raises(Problem) as single:
+    with pytest.raises(Invalid) as single:
         Curator(store).split(CATALOGER, new.cluster_id, "meridian|m-1", "again")
-    assert single.value.status == 422
+    assert single.value.code == "single-source"
 
 
 def test_only_network_catalogers_decide():
     store, target, task = _review_setup()
-    with pytest.raises(Problem) as denied:
+    with pytest.raises(Denied) as denied:
         Curator(store).accept(MEMBER_CATALOGER, task.task_id, target, "mine")
-    assert denied.value.status == 403
-    with pytest.raises(Problem) as wrong:
+    assert denied.value.code == "forbidden"
+    with pytest.raises(Invalid) as wrong:
         Curator(store).accept(CATALOGER, task.task_id, "not-a-candidate", "oops")
-    assert wrong.value.status == 422
+    assert wrong.value.code == "not-a-candidate"
 
 
 def test_accepting_a_match_moves_the_folded_clusters_portfolios_to_the_chosen_cluster():
     from fakes import MemoryPortfolios
-    from netzone.portfolios import PortfolioItem
+    from netzone.portfolio_filing import PortfolioItem
 
     store, target, task = _review_setup()
     portfolios = MemoryPortfolios()
@@ -98,7 +98,7 @@ def test_accepting_a_match_moves_the_folded_clusters_portfolios_to_the_chosen_cl
 
     def save_once_stale(item, expected, previous):
         if item.source_id == "Ebooks|ebook-2|" and next(conflicts, False):
-            raise catalog.VersionConflict(item.key)
+            raise VersionConflict(item.key)
         real_save(item, expected, previous)
 
     portfolios.save = save_once_stale
@@ -114,12 +114,12 @@ def test_accepting_a_match_moves_the_folded_clusters_portfolios_to_the_chosen_cl
 
 def test_splitting_a_brief_record_out_takes_the_portfolios_that_made_it():
     from fakes import MemoryPortfolios
-    from netzone.portfolios import PortfolioItem
+    from netzone.portfolio_filing import PortfolioItem
 
     store = MemoryCatalog()
     record = next(synthetic_records(1, "harbor"))
-    (cluster_id,) = catalog.file_batch(_batch([record]), store).clusters
-    catalog.file_batch(_batch([_copy_as(record, "t-1")], job="j2", provider="openlink"), store)
+    (cluster_id,) = record_filing.file_batch(_batch([record]), store).clusters
+    record_filing.file_batch(_batch([_copy_as(record, "t-1")], job="j2", provider="openlink"), store)
     portfolios = MemoryPortfolios()
     made_it = PortfolioItem("openlink", "Ebooks|t-1|", cluster_id, {}, "h", brief_source="t-1")
     attached = PortfolioItem("openlink", "Ebooks|isbn-match|", cluster_id, {}, "h")  # found by ISBN

@@ -2,8 +2,8 @@
 
 A staff user has roles (Cognito groups) and a scope: the network (central office and
 network-wide staff) or one member institution (the `custom:member` attribute). Every network
-API route names the permission it needs; `authorize` answers with the principal or raises a
-`Problem` (401 without identity, 403 with a body that says which role and scope would do).
+API route names the permission it needs; `authorize` answers with the principal or raises
+`Unauthenticated` (no identity) or `Denied` (saying which role and scope would do).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from netzone.problems import Problem
+from netzone.errors import Denied, Unauthenticated
 
 Role = Literal["central_admin", "member_admin", "cataloger", "circulation"]
 ROLES: tuple[Role, ...] = ("central_admin", "member_admin", "cataloger", "circulation")
@@ -41,8 +41,8 @@ class Principal:
 def principal_from_claims(claims: dict | None) -> Principal:
     """The caller, from the claims API Gateway's Cognito authorizer verified."""
     if not claims or (not claims.get("cognito:username") and not claims.get("username")):
-        raise Problem(
-            401, "unauthenticated", "send a staff ID token: Authorization: Bearer <token> (netzone login)"
+        raise Unauthenticated(
+            "unauthenticated", "send a staff ID token: Authorization: Bearer <token> (netzone login)"
         )
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):  # API Gateway passes list claims as one string: "[a, b]" or "a,b"
@@ -71,8 +71,7 @@ def authorize(principal: Principal, roles: tuple[str, ...], member: str | None =
     wanted = ", ".join(titles[:-1]) + (" or " if len(titles) > 1 else "") + titles[-1] if titles else ""
     wanted = f"{wanted} or a central-office administrator" if wanted else "central-office administrator"
     scope = "the network" if member is None else f"member {member}"
-    raise Problem(
-        403,
+    raise Denied(
         "forbidden",
         f"{principal.describe()} may not do this: it needs a {wanted} for {scope}",
     )

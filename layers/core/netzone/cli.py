@@ -24,9 +24,12 @@ from pathlib import Path
 
 import boto3
 
-from netzone.adapters.dynamodb import DynamoJobStore
+from netzone.adapters.job_store import DynamoJobStore
 from netzone.adapters.s3 import ReportObjects
-from netzone.feeds import FINISHED, PROVIDER_CODE, CheckReport, FeedJob, check, feed_key, job_id_for
+from netzone.ingest import check
+from netzone.jobs import FINISHED, FeedJob, job_id_for
+from netzone.providers import PROVIDER_CODE, feed_key
+from netzone.screening import CheckReport
 
 LOCAL_STATE = Path(".netzone") / "local.json"
 
@@ -190,7 +193,7 @@ def describe_report(report: dict, max_rejects: int) -> str:
         lines.append(f"  reject #{reject['position']} {reject.get('source_id') or '-'}: {reject['reason']}")
     if len(report["rejects"]) > max_rejects:
         lines.append(f"  ({len(report['rejects']) - max_rejects} more rejects: --max-rejects N or --json)")
-    if report.get("rejects_left_out"):  # past the report's cap (feeds.MAX_REPORT_REJECTS)
+    if report.get("rejects_left_out"):  # past the report's cap (jobs.MAX_REPORT_REJECTS)
         lines.append(f"  ({report['rejects_left_out']} more rejects counted, not listed in the report)")
     if report.get("rejects_file_left_out"):
         lines.append(f"  ({report['rejects_file_left_out']} rejected records are not in the rejects file)")

@@ -8,7 +8,7 @@ on MatchQueue, so every step is retried and idempotent like a record batch:
    `withdraw_absent` step is queued; any other job completes at once.
 2. `withdraw_absent` (one page of the provider's catalog index per step): every source record
    (MARC file) or portfolio (KBART file) of the provider that this job's file did not hold
-   (its `seen_job` mark is older than this file's, `feeds.seen_mark`) is withdrawn; what a
+   (its `seen_mark` is older than this file's, `batches.seen_mark`) is withdrawn; what a
    newer file of the provider already holds is kept. The last page completes the job.
 3. Completing writes `reports/<provider>/<file>.json` (counts, timings, every reject with its
    position, source id and reason) and, when something was rejected,
@@ -35,16 +35,10 @@ from typing import IO, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from netzone import kbart, marc
-from netzone.feeds import (
-    MAX_REJECTS_FILE_BYTES,
-    MAX_REPORT_REJECTS,
-    FeedJob,
-    RecordWarning,
-    Reject,
-    now,
-    reason_kind,
-    seen_mark,
-)
+from netzone.batches import seen_mark
+from netzone.clock import now
+from netzone.jobs import MAX_REJECTS_FILE_BYTES, MAX_REPORT_REJECTS, FeedJob, RecordWarning, Reject
+from netzone.screening import reason_kind
 
 # How a rejects file holds records of each feed format: extension, header, separator, footer.
 # KBART rows go under the Phase II header: a KBART rejects file is itself a KBART file.
@@ -172,6 +166,9 @@ def _under_feeds(feed_key: str) -> str:
 
 @dataclass
 class FeedFinisher:
+    """Finishes feed jobs one idempotent step at a time: a full-replacement feed's withdrawals
+    page by page, then the report, the rejects file and the `FeedCompleted` event."""
+
     ledger: FinishingLedger
     holdings: ProviderHoldings
     withdrawer: AbsentWithdrawer
@@ -272,7 +269,7 @@ class FeedFinisher:
                         entry["in_rejects_file"] = held  # its ordinal in the rejects file
                         raw.write(piece)
                 reasons[reason_kind(reject.reason)] = reasons.get(reason_kind(reject.reason), 0) + 1
-                if n < MAX_REPORT_REJECTS:  # the first ones listed, each bounded (feeds.Reject)
+                if n < MAX_REPORT_REJECTS:  # the first ones listed, each bounded (jobs.Reject)
                     report.write(
                         (b"," if n else b"") + b"\n  " + json.dumps(entry, ensure_ascii=False).encode()
                     )
@@ -280,7 +277,7 @@ class FeedFinisher:
             warnings = [w.model_dump(exclude_none=True) for w in _first(self.ledger.all_warnings(job.job_id))]
             report.write(b"\n ],\n")
             tail = {
-                # Caps (netzone.feeds): what the report and the rejects file leave out, counted.
+                # Caps (netzone.jobs): what the report and the rejects file leave out, counted.
                 "rejects_left_out": max(0, n - MAX_REPORT_REJECTS),
                 "rejects_file_left_out": n - held,
                 "reject_reasons": reasons,
@@ -330,7 +327,7 @@ def _key_of(address: str) -> str:
 
 
 def _first(warnings: Iterator[RecordWarning], limit: int = 1000) -> list[RecordWarning]:
-    found = []
+    found: list[RecordWarning] = []
     for warning in warnings:
         if len(found) == limit:
             break

@@ -17,10 +17,11 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from netzone import access, feeds, marc
-from netzone.catalog import BatchResult
-from netzone.feeds import BatchRecord, RecordBatch
-from netzone.problems import Problem
+from netzone import access, marc, screening
+from netzone.batches import BatchRecord, RecordBatch
+from netzone.errors import Denied, Invalid
+from netzone.jobs import OUTCOMES
+from netzone.record_filing import BatchResult
 
 MAX_RECORDS = 50  # one batch: filed within one API call
 MAX_RECORD_CHARS = 100_000
@@ -110,48 +111,42 @@ def contribute(
 ) -> Contribution:
     code = body.member or principal.member
     if code is None:
-        raise Problem(
-            422, "member-required", "network-wide staff contribute for a member: name it in 'member'"
-        )
+        raise Invalid("member-required", "network-wide staff contribute for a member: name it in 'member'")
     access.authorize(principal, CONTRIBUTORS, member=code)
-    member = members.get_member(principal, code)  # 404 when there is no such member
+    member = members.get_member(principal, code)  # NotFound when there is no such member
     if member.status not in ("active", "onboarding"):
-        raise Problem(
-            403, "member-not-active", f"member {code} is {member.status} and cannot contribute records"
-        )
-    records, problems = [], []
+        raise Denied("member-not-active", f"member {code} is {member.status} and cannot contribute records")
+    records, faults = [], []
     for position, data in enumerate(body.records, start=1):
         shape = _shape_problem(data)
         if shape:
-            problems.append({"position": position, "reason": shape})
+            faults.append({"position": position, "reason": shape})
             continue
         try:
             record = marc.marc_json_to_record(data)
         except Exception as error:  # pymarc raises many types for a bad MARC-in-JSON record
-            problems.append({"position": position, "reason": f"not a MARC-in-JSON record ({error})"})
+            faults.append({"position": position, "reason": f"not a MARC-in-JSON record ({error})"})
             continue
         kind = "authority" if str(record.leader)[6:7] == "z" else "bibliographic"
         if not getattr(member.import_permissions, kind):
-            raise Problem(
-                403,
+            raise Denied(
                 "import-not-permitted",
                 f"member {code} may not contribute {kind} records to the network; the central office "
                 f"grants it (PUT /members/{code} with import_permissions.{kind} = true)",
             )
-        reason = feeds.validate(record) or _unstorable(record)
+        reason = screening.validate(record) or _unstorable(record)
         if reason:
-            problems.append({"position": position, "source_id": feeds.source_id(record), "reason": reason})
+            faults.append({"position": position, "source_id": screening.source_id(record), "reason": reason})
         records.append(record)
-    source_ids = [feeds.source_id(r) for r in records]
+    source_ids = [screening.source_id(r) for r in records]
     repeated = sorted({s for s in source_ids if s and source_ids.count(s) > 1})
     if repeated:
-        problems.append({"reason": f"the same 001 appears more than once: {', '.join(repeated)}"})
-    if problems:
-        raise Problem(
-            422,
+        faults.append({"reason": f"the same 001 appears more than once: {', '.join(repeated)}"})
+    if faults:
+        raise Invalid(
             "invalid-records",
-            f"{len(problems)} of {len(body.records)} records cannot enter the network; nothing was filed",
-            errors=problems,
+            f"{len(faults)} of {len(body.records)} records cannot enter the network; nothing was filed",
+            errors=faults,
         )
     packed = [marc.record_to_marc_json(r) for r in records]
     digest = hashlib.sha256(json.dumps([code, packed], sort_keys=True).encode()).hexdigest()[:20]
@@ -169,6 +164,6 @@ def contribute(
         contribution_id=digest,
         member=code,
         provider=batch.provider,
-        counts={name: result.counts.get(name, 0) for name in feeds.OUTCOMES},
+        counts={name: result.counts.get(name, 0) for name in OUTCOMES},
         records=[ContributedRecord(**filed) for filed in result.filed],
     )

@@ -31,9 +31,10 @@ from typing import Annotated, Protocol
 from pydantic import Field, TypeAdapter, ValidationError
 
 from netzone import marc
+from netzone.batches import PortfolioBatch, RecordBatch
+from netzone.clock import now
 from netzone.completion import JobStep
-from netzone.feeds import FINISHED, FeedJob, RecordBatch, Reject, now
-from netzone.portfolio_feed import PortfolioBatch
+from netzone.jobs import FINISHED, FeedJob, Reject
 
 # What travels on MatchQueue: record batches, portfolio batches, and the steps finishing a job.
 MatchMessage = Annotated[RecordBatch | PortfolioBatch | JobStep, Field(discriminator="kind")]

@@ -1,6 +1,6 @@
 """KBART Phase II title lists: from a provider's file to electronic portfolios. Pure, no AWS.
 
-    from netzone import kbart
+    from netzone import brief_records, kbart
 
     name = kbart.package_from_filename("Harbor_NorthConsortium_AllJournals_2026-01-15.txt")
     for result in kbart.read_kbart(stream, provider="harbor", package=name.package):
@@ -8,7 +8,7 @@
             ...  # result.error says what the provider must fix in row result.position
         else:
             keys = result.portfolio.match_keys()  # "isbn:978...", "issn:1234-5679"
-            record = kbart.brief_record(result.portfolio)  # when no network record matches
+            record = brief_records.brief_record(result.portfolio)  # when no network record matches
 
 The header row must name the 25 KBART Phase II columns (NISO RP-9-2014) in order
 (`coverage_notes`, the Phase I name, is accepted for `notes`); provider-specific columns may
@@ -26,8 +26,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import BinaryIO, Literal
-
-from pymarc import Field, Indicators, Record, Subfield
 
 from netzone import normalize
 
@@ -61,7 +59,7 @@ COLUMNS = (
 ALIASES = {"coverage_notes": "notes"}  # the KBART Phase I name of column 15
 COVERAGE_DEPTHS = ("fulltext", "abstracts", "selected articles")
 MAX_LINE_BYTES = 64 * 1024  # a KBART row is a few hundred bytes; longer is not a row
-MAX_TITLE_ID = 200  # feeds.MAX_SOURCE_ID: title_id becomes the brief record's 001
+MAX_TITLE_ID = 200  # jobs.MAX_SOURCE_ID: title_id becomes the brief record's 001
 
 PublicationType = Literal["serial", "monograph"]
 
@@ -175,6 +173,8 @@ class Portfolio:
 
 @dataclass(frozen=True, slots=True)
 class KbartResult:
+    """One data row read: its portfolio, or the reason it was rejected, with where it stands."""
+
     position: int  # 1-based ordinal of the data row (the header is not counted)
     line: int  # 1-based line number in the file (the header is line 1)
     offset: int  # byte offset of the row in the (decompressed) file
@@ -334,6 +334,57 @@ def _cell(text: str) -> str | None:
 def _portfolio(
     body: bytes, names: list[str], warnings: list[str], provider: str | None, package: str | None
 ) -> Portfolio:
+    """The portfolio of one data row, checked column by column; `_Reject` says why not."""
+    row = _row(body, names)
+    title = row["publication_title"]
+    if not title:
+        raise _Reject("publication_title is empty: every row needs the title")
+    identifiers = [
+        i
+        for role in ("print", "online")
+        if (i := _identifier(role, row[f"{role}_identifier"], warnings)) is not None
+    ]
+    if not identifiers and not row["title_url"]:
+        raise _Reject(
+            "no print_identifier, online_identifier or title_url: the title can be neither matched nor linked"
+        )
+    kind = _publication_type(row, identifiers, warnings)
+    depth = _coverage_depth(row, warnings)
+    access = _access_type(row, warnings)
+    _check_dates(row)
+    url = row["title_url"]
+    if url and not re.match(r"^https?://\S+$", url, re.IGNORECASE):
+        warnings.append(f"title_url {url!r} is not an http(s) address")
+    title_id = row["title_id"]
+    if title_id and (len(title_id) > MAX_TITLE_ID or not title_id.isprintable()):
+        raise _Reject(f"title_id must be at most {MAX_TITLE_ID} printable characters")
+    return Portfolio(
+        publication_title=title,
+        publication_type=kind,
+        identifiers=tuple(identifiers),
+        coverage=_coverage(row, warnings),
+        coverage_depth=depth,
+        open_access=access == "F",
+        title_url=url,
+        title_id=title_id,
+        first_author=row["first_author"],
+        first_editor=row["first_editor"],
+        publisher_name=row["publisher_name"],
+        notes=row["notes"],
+        date_monograph_published_print=row["date_monograph_published_print"],
+        date_monograph_published_online=row["date_monograph_published_online"],
+        monograph_volume=_number("monograph_volume", row, warnings),
+        monograph_edition=row["monograph_edition"],
+        parent_publication_title_id=row["parent_publication_title_id"],
+        preceding_publication_title_id=row["preceding_publication_title_id"],
+        provider=provider,
+        package=package,
+        extra={n: v for n, v in row.items() if n not in COLUMNS and v is not None},
+    )
+
+
+def _row(body: bytes, names: list[str]) -> dict[str, str | None]:
+    """The row's cells by column name: UTF-8, one cell per column of the header."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -346,21 +397,13 @@ def _portfolio(
             f"the row has {len(cells)} columns, the header {len(names)}: every column must be present "
             "(empty when unknown), separated by single tabs, with no tab inside a value"
         )
-    row = {n: _cell(c) for n, c in zip(names, cells, strict=True)}
-    title = row["publication_title"]
-    if not title:
-        raise _Reject("publication_title is empty: every row needs the title")
+    return {n: _cell(c) for n, c in zip(names, cells, strict=True)}
 
-    identifiers = [
-        i
-        for role in ("print", "online")
-        if (i := _identifier(role, row[f"{role}_identifier"], warnings)) is not None  # type: ignore[arg-type]
-    ]
-    if not identifiers and not row["title_url"]:
-        raise _Reject(
-            "no print_identifier, online_identifier or title_url: the title can be neither matched nor linked"
-        )
 
+def _publication_type(
+    row: dict[str, str | None], identifiers: list[Identifier], warnings: list[str]
+) -> PublicationType:
+    """serial or monograph; when the row leaves it empty, told by the identifiers if they agree."""
     kind = (row["publication_type"] or "").lower()
     if not kind:
         shapes = {i.kind for i in identifiers}
@@ -368,32 +411,47 @@ def _portfolio(
             raise _Reject("publication_type is empty: give serial or monograph")
         kind = "serial" if shapes == {"issn"} else "monograph"
         warnings.append(f"publication_type is empty: taken as {kind} from the identifiers")
-    if kind not in ("serial", "monograph"):
-        raise _Reject(f"publication_type {row['publication_type']!r} is not serial or monograph")
+    if kind == "serial":
+        return "serial"
+    if kind == "monograph":
+        return "monograph"
+    raise _Reject(f"publication_type {row['publication_type']!r} is not serial or monograph")
 
+
+def _coverage_depth(row: dict[str, str | None], warnings: list[str]) -> str | None:
     depth = row["coverage_depth"]
-    if depth is not None:
-        depth = " ".join(depth.lower().split())
-        if depth in ("full text", "full-text"):
-            warnings.append(f"coverage_depth {row['coverage_depth']!r} read as fulltext")
-            depth = "fulltext"
-        if depth not in COVERAGE_DEPTHS:
-            raise _Reject(
-                f"coverage_depth {row['coverage_depth']!r} is not one of {', '.join(COVERAGE_DEPTHS)}"
-            )
+    if depth is None:
+        return None
+    depth = " ".join(depth.lower().split())
+    if depth in ("full text", "full-text"):
+        warnings.append(f"coverage_depth {row['coverage_depth']!r} read as fulltext")
+        depth = "fulltext"
+    if depth not in COVERAGE_DEPTHS:
+        raise _Reject(f"coverage_depth {row['coverage_depth']!r} is not one of {', '.join(COVERAGE_DEPTHS)}")
+    return depth
 
+
+def _access_type(row: dict[str, str | None], warnings: list[str]) -> str:
+    """F (free) or P (paid); empty is taken as P, with a warning."""
     access = (row["access_type"] or "").upper()
     if access not in ("", "F", "P"):
         raise _Reject(f"access_type {row['access_type']!r} is not F (free) or P (paid)")
     if not access:
         warnings.append("access_type is empty: taken as P (paid)")
+    return access
 
-    for column in (
-        "date_first_issue_online",
-        "date_last_issue_online",
-        "date_monograph_published_print",
-        "date_monograph_published_online",
-    ):
+
+_DATE_COLUMNS = (
+    "date_first_issue_online",
+    "date_last_issue_online",
+    "date_monograph_published_print",
+    "date_monograph_published_online",
+)
+
+
+def _check_dates(row: dict[str, str | None]) -> None:
+    """Every date is YYYY, YYYY-MM or YYYY-MM-DD, and coverage does not end before it starts."""
+    for column in _DATE_COLUMNS:
         value = row[column]
         if value is not None and not _valid_date(value):
             raise _Reject(f"{column} {value!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
@@ -403,13 +461,10 @@ def _portfolio(
             f"date_last_issue_online {last} is before date_first_issue_online {first}: check the coverage"
         )
 
-    url = row["title_url"]
-    if url and not re.match(r"^https?://\S+$", url, re.IGNORECASE):
-        warnings.append(f"title_url {url!r} is not an http(s) address")
-    title_id = row["title_id"]
-    if title_id and (len(title_id) > MAX_TITLE_ID or not title_id.isprintable()):
-        raise _Reject(f"title_id must be at most {MAX_TITLE_ID} printable characters")
 
+def _coverage(row: dict[str, str | None], warnings: list[str]) -> tuple[Coverage, ...]:
+    """The row's range of online coverage, or none when the row gives no date, number or embargo."""
+    first, last = row["date_first_issue_online"], row["date_last_issue_online"]
     coverage = Coverage(
         start_date=first,
         start_volume=_number("num_first_vol_online", row, warnings),
@@ -432,29 +487,7 @@ def _portfolio(
     has_coverage = any(
         (first, last, coverage.start_volume, coverage.end_volume, coverage.start_issue, coverage.end_issue)
     )
-    return Portfolio(
-        publication_title=title,
-        publication_type=kind,  # type: ignore[arg-type]
-        identifiers=tuple(identifiers),
-        coverage=(coverage,) if has_coverage or coverage.embargo else (),
-        coverage_depth=depth,
-        open_access=access == "F",
-        title_url=url,
-        title_id=title_id,
-        first_author=row["first_author"],
-        first_editor=row["first_editor"],
-        publisher_name=row["publisher_name"],
-        notes=row["notes"],
-        date_monograph_published_print=row["date_monograph_published_print"],
-        date_monograph_published_online=row["date_monograph_published_online"],
-        monograph_volume=_number("monograph_volume", row, warnings),
-        monograph_edition=row["monograph_edition"],
-        parent_publication_title_id=row["parent_publication_title_id"],
-        preceding_publication_title_id=row["preceding_publication_title_id"],
-        provider=provider,
-        package=package,
-        extra={n: v for n, v in row.items() if n not in COLUMNS and v is not None},
-    )
+    return (coverage,) if has_coverage or coverage.embargo else ()
 
 
 def _valid_date(text: str) -> bool:
@@ -494,6 +527,7 @@ def _embargo(text: str | None) -> tuple[Embargo, ...]:
         raise _Reject(
             f"embargo_info {text!r} is not R or P, a number and D, M or Y (for example R1Y, P6M or R10Y;P1Y)"
         )
+    # The pattern admits only R or P and D, M or Y: the Literal types of `Embargo`.
     return tuple(Embargo(m.group(1), int(m.group(2)), m.group(3)) for m in found if m)  # type: ignore[arg-type]
 
 
@@ -522,7 +556,7 @@ def _identifier(role: Literal["print", "online"], text: str | None, warnings: li
     return Identifier(role, kind, value, True, text)
 
 
-# ---------------------------------------------------------------- brief records
+# ---------------------------------------------------------------- title identity
 
 
 def source_id(portfolio: Portfolio) -> str:
@@ -537,117 +571,3 @@ def source_id(portfolio: Portfolio) -> str:
     basis = "|".join(ids) or f"{normalize.fold(portfolio.publication_title)}|{portfolio.title_url or ''}"
     digest = hashlib.sha256(f"{portfolio.publication_type}|{basis}".encode()).hexdigest()[:20]
     return f"kbart-{digest}"
-
-
-def _ordinal(number: str) -> str:
-    n = int(number)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix} ed."
-
-
-def brief_record(portfolio: Portfolio, *, entered: date | None = None) -> Record:
-    """A brief MARC record for an online resource, built from the row alone (deterministic).
-
-    `entered` fills 008/00-05 (date entered on file); left out, the positions are fill
-    characters, so that loading the same row twice gives the identical record.
-    """
-    serial = portfolio.publication_type == "serial"
-    record = Record(
-        force_utf8=True, leader="     nas a22     3i 4500" if serial else "     nam a22     3i 4500"
-    )
-    published = portfolio.date_monograph_published_online or portfolio.date_monograph_published_print
-    year = published[:4] if published and not serial else None
-    fixed = (
-        (entered.strftime("%y%m%d") if entered else "||||||")
-        + ("|||||||||" if serial else (f"s{year}    " if year else "nuuuuuuuu"))
-        + "xx "
-        + ("|| | o     |   ||" if serial else "     o     000 | ")
-        + "und d"
-    )
-    record.add_field(
-        Field(tag="001", data=source_id(portfolio)),
-        Field(tag="006", data="m     o  d        "),
-        Field(tag="007", data="cr |||||||||||"),
-        Field(tag="008", data=fixed),
-    )
-    # Online first: this record describes the online resource. One field per distinct number.
-    by_value = {(i.kind, i.value): i for i in sorted(portfolio.identifiers, key=lambda i: i.role == "online")}
-    online_first = sorted(by_value.values(), key=lambda i: i.role != "online")
-    for ident in online_first:
-        if ident.kind == "isbn":
-            code = "a" if ident.valid else "z"
-            record.add_field(
-                Field(
-                    tag="020",
-                    indicators=Indicators(" ", " "),
-                    subfields=[Subfield(code, ident.value), Subfield("q", ident.role)],
-                )
-            )
-    for ident in online_first:
-        if ident.kind == "issn":
-            record.add_field(
-                Field(
-                    tag="022",
-                    indicators=Indicators(" ", " "),
-                    subfields=[Subfield("a" if ident.valid else "y", ident.value)],
-                )
-            )
-    if portfolio.first_author:
-        record.add_field(
-            Field(
-                tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", portfolio.first_author)]
-            )
-        )
-    title = [Subfield("a", portfolio.publication_title)]
-    if portfolio.monograph_volume and not serial:
-        title.append(Subfield("n", portfolio.monograph_volume))
-    record.add_field(
-        Field(tag="245", indicators=Indicators("1" if portfolio.first_author else "0", "0"), subfields=title)
-    )
-    edition = portfolio.monograph_edition
-    if edition:
-        text = _ordinal(edition) if edition.isdigit() and int(edition) > 0 else edition
-        record.add_field(Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", text)]))
-    imprint = [Subfield("b", portfolio.publisher_name)] if portfolio.publisher_name else []
-    if year:
-        imprint.append(Subfield("c", year))
-    if imprint:
-        record.add_field(Field(tag="264", indicators=Indicators(" ", "1"), subfields=imprint))
-    for tag, term, code, vocabulary in (
-        ("336", "text", "txt", "rdacontent"),
-        ("337", "computer", "c", "rdamedia"),
-        ("338", "online resource", "cr", "rdacarrier"),
-    ):
-        record.add_field(
-            Field(
-                tag=tag,
-                indicators=Indicators(" ", " "),
-                subfields=[Subfield("a", term), Subfield("b", code), Subfield("2", vocabulary)],
-            )
-        )
-    if portfolio.open_access:
-        record.add_field(
-            Field(
-                tag="506",
-                indicators=Indicators("0", " "),
-                subfields=[
-                    Subfield("a", "Open access"),
-                    Subfield("f", "Unrestricted online access"),
-                    Subfield("2", "star"),
-                ],
-            )
-        )
-    if portfolio.first_editor:
-        record.add_field(
-            Field(
-                tag="700",
-                indicators=Indicators("1", " "),
-                subfields=[Subfield("a", portfolio.first_editor), Subfield("e", "editor")],
-            )
-        )
-    if portfolio.title_url:
-        link = [Subfield("u", portfolio.title_url)]
-        if portfolio.open_access:
-            link.append(Subfield("7", "0"))  # access status: open access
-        record.add_field(Field(tag="856", indicators=Indicators("4", "0"), subfields=link))
-    return record

@@ -13,11 +13,16 @@ import base64
 import hashlib
 import hmac
 
+from netzone.errors import Invalid
+
 MAX_TOKEN_CHARS = 2048
 
 
-class InvalidPageToken(ValueError):
+class InvalidPageToken(Invalid):
     """The token was not issued for this list and caller, or was altered."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("invalid-next-token", detail)
 
 
 def _b64(data: bytes) -> str:

@@ -19,6 +19,7 @@ Every decision is audited (who, when, why, before and after) in the same transac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from netzone import access
 from netzone.access import Principal
@@ -26,32 +27,42 @@ from netzone.catalog import (
     CatalogStore,
     Cluster,
     Commit,
-    Filer,
     FlatPriorities,
     ProviderPriorities,
     ReviewTask,
     SourceRecord,
-    VersionConflict,
     new_id,
     split_key,
 )
-from netzone.feeds import audit_id, now
-from netzone.portfolios import PortfolioStore, move_portfolios
-from netzone.problems import Problem
+from netzone.clock import audit_id, now
+from netzone.cluster_writer import recompute
+from netzone.errors import Conflict, Invalid, NotFound, VersionConflict
+from netzone.portfolio_filing import PortfolioStore, move_portfolios
 
 REVIEWERS = ("cataloger",)  # and central-office administrators, who may do everything
 
 
+class ReviewStore(CatalogStore, Protocol):
+    """The catalog as curators read it: the store, with the review queue and the decisions kept."""
+
+    def list_tasks(
+        self, status: str, limit: int, after: str | None
+    ) -> tuple[list[ReviewTask], str | None]: ...
+
+    def cluster_audit(
+        self, cluster_id: str, limit: int, after: str | None
+    ) -> tuple[list[dict], str | None]: ...
+
+
 @dataclass
 class Curator:
-    store: CatalogStore
+    """Catalogers' decisions on the shared catalog: the review queue read, a task accepted or
+    rejected, a source record split out of its cluster, each audited in the transaction that makes it."""
+
+    store: ReviewStore
     priorities: ProviderPriorities = field(default_factory=FlatPriorities)
     # Electronic portfolios follow a folded cluster to the one it was folded into.
     portfolios: PortfolioStore | None = None
-
-    @property
-    def _filer(self) -> Filer:
-        return Filer(self.store, self.priorities)
 
     def authorize(self, principal: Principal) -> None:
         # The shared catalog is the network's: only network-scoped catalogers decide on it.
@@ -62,32 +73,42 @@ class Curator:
         self.authorize(principal)
         task = self.store.get_task(task_id)
         if task is None:
-            raise Problem(404, "review-not-found", f"no review task {task_id}")
+            raise NotFound("review-not-found", f"no review task {task_id}")
         return task
 
     def cluster(self, principal: Principal, cluster_id: str) -> Cluster:
         self.authorize(principal)
         cluster = self.store.get_clusters([cluster_id]).get(cluster_id)
         if cluster is None:
-            raise Problem(404, "cluster-not-found", f"no cluster {cluster_id}")
+            raise NotFound("cluster-not-found", f"no cluster {cluster_id}")
         return cluster
+
+    def tasks(
+        self, principal: Principal, status: str, limit: int, after: str | None
+    ) -> tuple[list[ReviewTask], str | None]:
+        """A page of the review queue by status, oldest first, and where the next page starts."""
+        self.authorize(principal)
+        return self.store.list_tasks(status, limit, after)
+
+    def decisions(
+        self, principal: Principal, cluster_id: str, limit: int, after: str | None
+    ) -> tuple[list[dict], str | None]:
+        """A page of the decisions about a cluster (accept, reject, split), newest first."""
+        self.authorize(principal)
+        return self.store.cluster_audit(cluster_id, limit, after)
 
     # -- decisions
     def accept(self, principal: Principal, task_id: str, cluster_id: str, reason: str) -> ReviewTask:
         task = self._open_task(principal, task_id)
         if cluster_id not in {c["cluster_id"] for c in task.candidates}:
             choices = ", ".join(c["cluster_id"] for c in task.candidates)
-            raise Problem(422, "not-a-candidate", f"choose one of this task's candidates: {choices}")
+            raise Invalid("not-a-candidate", f"choose one of this task's candidates: {choices}")
         clusters = self.store.get_clusters([task.cluster_id, cluster_id])
         folded, target = clusters.get(task.cluster_id), clusters.get(cluster_id)
         if target is None or target.status != "active":
-            raise Problem(
-                409, "cluster-gone", f"cluster {cluster_id} is no longer active; reject and re-file"
-            )
+            raise Conflict("cluster-gone", f"cluster {cluster_id} is no longer active; reject and re-file")
         if folded is None or folded.status != "active":
-            raise Problem(
-                409, "cluster-gone", f"the record's cluster {task.cluster_id} changed; reload the task"
-            )
+            raise Conflict("cluster-gone", f"the record's cluster {task.cluster_id} changed; reload the task")
         members = self.store.get_sources([split_key(k) for k in {*target.sources, *folded.sources}])
         moving = [members[k] for k in folded.sources if k in members]
         versions = {"target": target.version, "folded": folded.version}
@@ -95,7 +116,7 @@ class Curator:
         for source in moving:
             source.cluster_id = target.cluster_id
         target.sources = sorted({*target.sources, *folded.sources})
-        self._filer.recompute(target, {k: members[k] for k in target.sources if k in members})
+        recompute(target, {k: members[k] for k in target.sources if k in members}, self.priorities)
         folded.status, folded.merged_into, folded.sources = "merged", target.cluster_id, []
         folded.keys, folded.profiles, folded.datestamp = [], {}, now()
 
@@ -119,7 +140,7 @@ class Curator:
         provider, source_id = split_key(task.source)
         source = self.store.get_sources([(provider, source_id)]).get(task.source)
         if source is None:
-            raise Problem(409, "source-gone", f"source record {task.source} is gone; the task is void")
+            raise Conflict("source-gone", f"source record {task.source} is gone; the task is void")
         clusters = self.store.get_clusters([c["cluster_id"] for c in task.candidates])
         apart = sorted({*source.apart, *(k for c in clusters.values() for k in c.sources)})
         read_version = source.version
@@ -147,11 +168,11 @@ class Curator:
         self.authorize(principal)
         cluster = self.cluster(principal, cluster_id)
         if source not in cluster.sources:
-            raise Problem(
-                422, "not-a-member", f"{source} is not a source of cluster {cluster_id}: {cluster.sources}"
+            raise Invalid(
+                "not-a-member", f"{source} is not a source of cluster {cluster_id}: {cluster.sources}"
             )
         if len(cluster.sources) < 2:
-            raise Problem(422, "single-source", "a cluster with one source record cannot be split")
+            raise Invalid("single-source", "a cluster with one source record cannot be split")
         members = self.store.get_sources([split_key(k) for k in cluster.sources])
         leaving = members[source]
         staying = {k: s for k, s in members.items() if k != source}
@@ -161,9 +182,9 @@ class Curator:
         fresh = Cluster(cluster_id=new_id(), record=None, sources=[source], title="")
         leaving.cluster_id = fresh.cluster_id
         leaving.apart = sorted({*leaving.apart, *staying})
-        self._filer.recompute(fresh, {source: leaving})
+        recompute(fresh, {source: leaving}, self.priorities)
         cluster.sources = sorted(staying)
-        self._filer.recompute(cluster, staying)
+        recompute(cluster, staying, self.priorities)
 
         change = Commit(
             sources=[(leaving, read["leaving"])], clusters=[(cluster, read["cluster"]), (fresh, None)]
@@ -200,7 +221,7 @@ class Curator:
     def _open_task(self, principal: Principal, task_id: str) -> ReviewTask:
         task = self.task(principal, task_id)
         if task.status != "open":
-            raise Problem(409, "already-decided", f"task {task_id} was {task.status} by {task.decided_by}")
+            raise Conflict("already-decided", f"task {task_id} was {task.status} by {task.decided_by}")
         return task
 
     def _decide(
@@ -231,8 +252,8 @@ class Curator:
         try:
             self.store.commit(change)
         except VersionConflict as conflict:
-            raise Problem(
-                409, "changed-meanwhile", "the cluster changed while you decided; reload and decide again"
+            raise Conflict(
+                "changed-meanwhile", "the cluster changed while you decided; reload and decide again"
             ) from conflict
 
 

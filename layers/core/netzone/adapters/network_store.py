@@ -17,21 +17,69 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from netzone.adapters import AwsAdapter
-from netzone.adapters.dynamodb import _is_condition_failure, batch_get, from_item, query_page, to_item
-from netzone.feeds import FeedProvider
+from netzone.adapters.dynamodb import (
+    DynamoTable,
+    batch_get,
+    from_item,
+    is_condition_failure,
+    query_page,
+    to_item,
+    version_condition,
+)
+from netzone.errors import VersionConflict
 from netzone.merge import DEFAULT_PRIORITY
-from netzone.network import AuditEntry, VersionMismatch, audit_scopes, provider_key
-from netzone.problems import Problem
+from netzone.network import ANY_OWNER, AuditEntry, ObjectKind, Owner, Ref
+from netzone.paging import InvalidPageToken
+from netzone.providers import FeedProvider
 
 PARTITION = "NETWORK"
+KIND_PREFIX: dict[ObjectKind, str] = {
+    "consortium": "CONSORTIUM",
+    "member": "MEMBER#",
+    "library": "LIBRARY#",
+    "group": "GROUP#",
+    "provider": "PROVIDER#",
+    "staff": "STAFF#",
+}
+
+
+def object_key(ref: Ref) -> str:
+    """The sort key of a network object under the NETWORK partition."""
+    if ref.kind == "consortium":
+        return KIND_PREFIX["consortium"]
+    if ref.kind in ("member", "provider"):
+        return KIND_PREFIX[ref.kind] + ref.code
+    return f"{list_prefix(ref.kind, ref.owner)}{ref.code}"
+
+
+def list_prefix(kind: ObjectKind, owner: Owner) -> str:
+    """The sort-key prefix of a list: the objects of a kind that `owner` holds (None: network-wide
+    staff; ANY_OWNER: every owner's)."""
+    if kind in ("consortium", "member", "provider") or owner is ANY_OWNER:
+        return KIND_PREFIX[kind]
+    if kind == "staff":
+        return f"{KIND_PREFIX[kind]}{owner or '-'}#"
+    return f"{KIND_PREFIX[kind]}{owner}#"
+
+
+def _audit_pks(entry: AuditEntry) -> list[str]:
+    """The audit partitions an entry is listed under: its member's (or the network's), its object's."""
+    return [_member_audit_pk(entry.member), _object_audit_pk(entry.object_type, entry.object_id)]
+
+
+def _member_audit_pk(member: str | None) -> str:
+    return f"AUDIT#MEMBER#{member or '-'}"
+
+
+def _object_audit_pk(object_type: str, object_id: str) -> str:
+    return f"AUDIT#OBJECT#{object_type}#{object_id}"
 
 
 def _position(after: str, prefix: str) -> str:
     """The sort key a page starts after. Tokens are signed at the API's edge (netzone.paging);
     this is the store's own guard that a position lies in the list it is asked for."""
     if not after.startswith(prefix):
-        raise Problem(422, "invalid-next-token", "next belongs to a different list")
+        raise InvalidPageToken("next belongs to a different list")
     return after
 
 
@@ -53,29 +101,37 @@ def _ints(value: Any) -> Any:
     return value
 
 
-class DynamoNetworkStore(AwsAdapter):
-    service = "dynamodb"
+class DynamoNetworkStore(DynamoTable):
+    """The network's objects (one partition) and their audit trail (a partition per scope)."""
 
-    def __init__(self, table_name: str, client=None):
-        super().__init__(client)
-        self.table = table_name
+    def get(self, ref: Ref) -> dict | None:
+        return self._get(object_key(ref))
 
-    def get(self, key: str) -> dict | None:
+    def _get(self, key: str) -> dict | None:
         response = self.client.get_item(
             TableName=self.table, Key=to_item({"pk": PARTITION, "sk": key}), ConsistentRead=True
         )
         return _clean(from_item(response["Item"])) if "Item" in response else None
 
-    def get_many(self, keys: list[str]) -> dict[str, dict]:
-        unique = list(dict.fromkeys(keys))
-        items = batch_get(self.client, self.table, [{"pk": PARTITION, "sk": k} for k in unique])
-        return {i["sk"]: _ints({k: v for k, v in i.items() if k not in ("pk", "sk")}) for i in items}
+    def get_many(self, refs: list[Ref]) -> dict[Ref, dict]:
+        wanted = {object_key(ref): ref for ref in refs}
+        items = batch_get(self.client, self.table, [{"pk": PARTITION, "sk": k} for k in wanted])
+        return {wanted[i["sk"]]: _ints({k: v for k, v in i.items() if k not in ("pk", "sk")}) for i in items}
 
-    def page(self, prefix: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
-        return self._query(PARTITION, prefix, limit, after, forward=True)
+    def page(
+        self, kind: ObjectKind, owner: Owner, limit: int, after: str | None
+    ) -> tuple[list[dict], str | None]:
+        return self._query(PARTITION, list_prefix(kind, owner), limit, after, forward=True)
 
-    def audit_page(self, scope: str, limit: int, after: str | None) -> tuple[list[dict], str | None]:
-        return self._query(f"AUDIT#{scope}", "", limit, after, forward=False)
+    def member_audit(
+        self, member: str | None, limit: int, after: str | None
+    ) -> tuple[list[dict], str | None]:
+        return self._query(_member_audit_pk(member), "", limit, after, forward=False)
+
+    def object_audit(
+        self, object_type: str, object_id: str, limit: int, after: str | None
+    ) -> tuple[list[dict], str | None]:
+        return self._query(_object_audit_pk(object_type, object_id), "", limit, after, forward=False)
 
     def _query(
         self, pk: str, prefix: str, limit: int, after: str | None, forward: bool
@@ -84,14 +140,8 @@ class DynamoNetworkStore(AwsAdapter):
         items, last = query_page(self.client, self.table, pk, limit, start, forward, prefix)
         return [_clean(i) for i in items], last
 
-    def write(self, key: str, item: dict, expected_version: int | None, audit: AuditEntry) -> None:
-        if expected_version is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": to_item({":expected": expected_version}),
-            }
+    def write(self, ref: Ref, item: dict, expected_version: int | None, audit: AuditEntry) -> None:
+        key = object_key(ref)
         entry = audit.model_dump(mode="json")
         actions = [
             {
@@ -99,7 +149,7 @@ class DynamoNetworkStore(AwsAdapter):
                     "TableName": self.table,
                     "Item": to_item({"pk": PARTITION, "sk": key, **item}),
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    **condition,
+                    **version_condition(expected_version),
                 }
             }
         ]
@@ -107,18 +157,20 @@ class DynamoNetworkStore(AwsAdapter):
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": to_item({"pk": f"AUDIT#{scope}", "sk": audit.id, **entry}),
+                    "Item": to_item({"pk": pk, "sk": audit.id, **entry}),
                 }
             }
-            for scope in audit_scopes(audit)
+            for pk in _audit_pks(audit)
         ]
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
-            current = self.get(key)
-            raise VersionMismatch(None if current is None else int(current["version"])) from error
+            current = self._get(key)
+            raise VersionConflict(
+                f"{key} changed since it was read", None if current is None else int(current["version"])
+            ) from error
 
 
 class ProviderRegistry:
@@ -136,7 +188,7 @@ class ProviderRegistry:
         cached = self._cache.get(code)
         if cached and self.clock() - cached[0] < self.ttl:
             return cached[1]
-        item = self.store.get(provider_key(code))
+        item = self.store.get(Ref("provider", code))
         found = FeedProvider.model_validate(item, from_attributes=False) if item else None
         self._cache[code] = (self.clock(), found)
         return found

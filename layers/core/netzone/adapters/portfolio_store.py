@@ -4,7 +4,8 @@
     CLU#<cluster id>               / PORT#<provider>#<portfolio id>  its link under the cluster
 
 The portfolio item carries `feed_provider` (the hash key of the sparse `ByFeedProvider` index),
-`seen_job` (the seen mark of the newest file that held the row) and `withdrawn`, so a sweep
+`seen_job` (the seen mark of the newest file that held the row, `PortfolioItem.seen_mark`;
+`dynamodb.SEEN_ATTRIBUTE`) and `withdrawn`, so a sweep
 finds what a provider's latest file no longer holds. The link item repeats what discovery shows
 (`view`), so a cluster's portfolios are one Query. Every save is one transaction: the
 portfolio conditional on its version, the link put (or deleted when withdrawn), the link under
@@ -18,10 +19,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from netzone.adapters import AwsAdapter
-from netzone.adapters.dynamodb import SEEN_BEFORE, _is_condition_failure, batch_get, from_item, to_item
-from netzone.catalog import VersionConflict
-from netzone.portfolios import PortfolioItem
+from netzone.adapters.dynamodb import (
+    SEEN_ATTRIBUTE,
+    DynamoTable,
+    batch_get,
+    from_item,
+    is_condition_failure,
+    query_all,
+    set_seen_mark,
+    to_item,
+    version_condition,
+)
+from netzone.errors import VersionConflict
+from netzone.portfolio_filing import PortfolioItem
 
 PREFIX = "PORT#"
 
@@ -40,12 +50,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-class DynamoPortfolioStore(AwsAdapter):
-    service = "dynamodb"
-
-    def __init__(self, table_name: str, client=None):
-        super().__init__(client)
-        self.table = table_name
+class DynamoPortfolioStore(DynamoTable):
+    """Electronic portfolios and their links under clusters, in the catalog table."""
 
     def get_portfolios(self, keys: list[tuple[str, str]]) -> dict[str, PortfolioItem]:
         if not keys:
@@ -73,23 +79,15 @@ class DynamoPortfolioStore(AwsAdapter):
             "content_hash": item.content_hash,
             "brief_source": item.brief_source,
             "withdrawn": item.withdrawn,
-            "seen_job": item.seen_job,
+            SEEN_ATTRIBUTE: item.seen_mark,
             "version": version,
             "last_job": item.last_job,
             "last_position": item.last_position,
             "last_outcome": item.last_outcome,
             "updated_at": item.updated_at,
         }
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if expected is None
-            else {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": to_item({":v": expected}),
-            }
-        )
         actions: list[dict[str, Any]] = [
-            {"Put": {"TableName": self.table, "Item": to_item(record), **condition}}
+            {"Put": {"TableName": self.table, "Item": to_item(record), **version_condition(expected)}}
         ]
         link_sk = pk
         if not item.withdrawn:
@@ -112,25 +110,14 @@ class DynamoPortfolioStore(AwsAdapter):
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise VersionConflict(f"portfolio {item.key} changed since it was read") from error
             raise
         item.version = version
 
     def mark_seen(self, provider: str, source_id: str, mark: str) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_item({"pk": portfolio_pk(provider, source_id), "sk": "PORT"}),
-                # The version moves too, so a withdrawal that read it before it was seen fails.
-                UpdateExpression="SET seen_job = :mark, version = version + :one",
-                ConditionExpression=SEEN_BEFORE,
-                ExpressionAttributeValues=to_item({":mark": mark, ":hash": "#", ":one": 1}),
-            )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return  # a newer file marked it meanwhile (portfolios are never deleted)
-            raise
+        # Unless a newer file marked it meanwhile (portfolios are never deleted).
+        set_seen_mark(self.client, self.table, {"pk": portfolio_pk(provider, source_id), "sk": "PORT"}, mark)
 
     def for_cluster(self, cluster_id: str) -> list[PortfolioItem]:
         """The portfolios linked under a cluster, read from the links alone (one paged Query)."""
@@ -140,15 +127,11 @@ class DynamoPortfolioStore(AwsAdapter):
             "ExpressionAttributeValues": to_item({":pk": f"CLU#{cluster_id}", ":port": PREFIX}),
         }
         found: list[PortfolioItem] = []
-        while True:
-            response = self.client.query(**request)
-            for raw in response.get("Items", []):
-                link = from_item(raw)
-                provider, source_id = parse_pk(link["sk"])
-                found.append(_from_view(provider, source_id, cluster_id, json.loads(link["view"])))
-            if "LastEvaluatedKey" not in response:
-                return found
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for raw in query_all(self.client, request):
+            link = from_item(raw)
+            provider, source_id = parse_pk(link["sk"])
+            found.append(_from_view(provider, source_id, cluster_id, json.loads(link["view"])))
+        return found
 
     @staticmethod
     def _item(item: dict[str, Any]) -> PortfolioItem:
@@ -160,7 +143,7 @@ class DynamoPortfolioStore(AwsAdapter):
             content_hash=item["content_hash"],
             brief_source=item.get("brief_source"),
             withdrawn=bool(item.get("withdrawn", False)),
-            seen_job=item.get("seen_job"),
+            seen_mark=item.get(SEEN_ATTRIBUTE),
             version=int(item["version"]),
             last_job=item.get("last_job"),
             last_position=int(item["last_position"]) if item.get("last_position") is not None else None,

@@ -7,7 +7,7 @@ from typing import IO, BinaryIO
 from botocore.exceptions import ClientError
 
 from netzone.adapters import AwsAdapter
-from netzone.feeds import FeedError, FeedRef
+from netzone.jobs import FeedError, FeedRef
 
 
 class FeedObjects(AwsAdapter):

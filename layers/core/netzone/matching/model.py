@@ -5,7 +5,7 @@ The score is the probability that two records describe one manifestation:
     score = 1 / (1 + exp(-(bias + sum of the weight of each observed level)))
 
 The weight of each level of each content feature was learned offline from labelled pairs
-(tests/benchmarks/fit_matching.py) and is shipped in weights.json; each feature has a
+(tools/fit_matching.py) and is shipped in weights.json; each feature has a
 reference level (usually "missing"/"none") whose weight is 0, so a weight reads as "how much
 this observation moves the odds compared with knowing nothing". Identifier weights are set by
 hand (the labelled sets hold no identifiers) and documented in the same file.
@@ -31,7 +31,7 @@ from importlib import resources
 from typing import Literal, NamedTuple
 
 from netzone.matching import features
-from netzone.matching.features import Level
+from netzone.matching.levels import Level
 from netzone.matching.profiles import Profile
 
 Decision = Literal["match", "review", "distinct"]

@@ -216,11 +216,10 @@ _FIELD_KINDS = {
 _MAIN_ENTRY_KIND = {"100": "person", "110": "corporate", "111": "meeting", "130": "uniform"}
 
 
-def profile(marc_record: Record) -> Profile:
-    """Derive the match profile of a MARC record."""
-    record = _Indexed(marc_record)
-    ids = normalize.identifiers(record)  # type: ignore[arg-type]
-    isbn, isbn_other, volumes = [], list(ids.get("isbn_invalid", [])), []
+def _isbns(record: _Indexed, ids: dict[str, list[str]]) -> tuple[list[str], list[str], list[str]]:
+    """This manifestation's ISBNs; those of other volumes, the set or another carrier; volumes."""
+    isbn: list[str] = []
+    isbn_other, volumes = list(ids.get("isbn_invalid", [])), []
     for value in record.subfields(("020",), "a"):
         number = normalize.isbn(value)
         if number is None:
@@ -234,31 +233,49 @@ def profile(marc_record: Record) -> Profile:
         target = isbn_other if qualified else isbn
         if number not in target:
             target.append(number)
-    isbn = [n for n in isbn if n not in isbn_other] or isbn
+    return [n for n in isbn if n not in isbn_other] or isbn, isbn_other, volumes
 
+
+def _title(record: _Indexed) -> normalize.Title:
     title = normalize.title(record.get("245"))
     if not title.proper:  # an empty 245 $a: fall back on a variant, uniform or added title
         for tag in ("246", "240", "130", "740"):
             field = record.get(tag)
             if field is not None and field.get_subfields("a"):
-                title = normalize.title(field)
-                break
-    author, kind = "", ""
+                return normalize.title(field)
+    return title
+
+
+def _main_entry(record: _Indexed) -> tuple[str, str]:
+    """The main entry's normalized name and its kind (person, corporate, ...), or empty strings."""
     for tag in ("100", "110", "111", "130"):
         main = record.get(tag)
         if main is not None:
             codes = "a" if tag in ("100", "130") else "ab"
-            author = normalize.name(" ".join(main.get_subfields(*codes)))
-            kind = _MAIN_ENTRY_KIND[tag]
-            break
-    names = []
+            return normalize.name(" ".join(main.get_subfields(*codes))), _MAIN_ENTRY_KIND[tag]
+    return "", ""
+
+
+def _surnames(record: _Indexed) -> list[str]:
+    names: list[str] = []
     for f in record.get_fields("100", "700"):
         for value in f.get_subfields("a"):
             surname = normalize.surname(value) if f.indicator1 != "0" else normalize.name(value)
             if surname and surname not in names:
                 names.append(surname)
+    return names
 
-    dates = normalize.dates(record)  # type: ignore[arg-type]
+
+def profile(marc_record: Record) -> Profile:
+    """Derive the match profile of a MARC record."""
+    record = _Indexed(marc_record)
+    ids = normalize.identifiers(record)
+    isbn, isbn_other, volumes = _isbns(record, ids)
+    title = _title(record)
+    author, kind = _main_entry(record)
+    names = _surnames(record)
+
+    dates = normalize.dates(record)
     imprint = record.get_fields("264", "260")
     publishers = [normalize.publisher(v) for f in imprint for v in f.get_subfields("b")]
     places = [normalize.fold(v) for f in imprint for v in f.get_subfields("a")]
@@ -266,7 +283,7 @@ def profile(marc_record: Record) -> Profile:
     extent = normalize.extent(" ".join(record.subfields(("300",), "a")))
     control = record.get("008")
     fixed = (control.data or "") if control is not None else ""
-    fmt = normalize.format_of(record)  # type: ignore[arg-type]
+    fmt = normalize.format_of(record)
     series_numbers = normalize.numbers(normalize.fold(" ".join(record.subfields(("490", "830"), "v"))))
 
     return Profile(

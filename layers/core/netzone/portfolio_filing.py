@@ -7,12 +7,12 @@ For each row of a `PortfolioBatch`:
   batch); the portfolio is attached to the active cluster that shares most of them, online
   identifiers before print, then the lowest cluster id: **merged**;
 - no network record holds any of them: a brief record is made from the row
-  (`kbart.brief_record`, source provider = the feed's provider, source id =
-  `kbart.source_id`) and filed through `catalog.Filer` like any record, so it may start a
+  (`brief_records.brief_record`, source provider = the feed's provider, source id =
+  `kbart.source_id`) and filed through `record_filing.Filer` like any record, so it may start a
   cluster (**created**), go to **review**, or join a cluster by its content keys (**merged**);
   the portfolio is attached where it lands;
 - the same content already attached to the same cluster: **unchanged** (in a full-replacement
-  feed only its `seen_job` is updated);
+  feed only its `seen_mark` is updated);
 - a row that cannot be filed: **rejected**, with the reason.
 
 Each portfolio write is one transaction conditional on the version read (the portfolio and its
@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
-from netzone import catalog, kbart, marc
-from netzone.catalog import BatchResult, CatalogStore, VersionConflict
-from netzone.feeds import BatchRecord, Outcome, RecordBatch, Reject, latest_mark, newer_mark, now
-from netzone.portfolio_feed import PortfolioBatch, PortfolioRow
+from netzone import brief_records, catalog, kbart, marc
+from netzone.batches import BatchRecord, PortfolioBatch, PortfolioRow, RecordBatch, latest_mark, newer_mark
+from netzone.catalog import CatalogStore
+from netzone.clock import now
+from netzone.jobs import Outcome, Reject
+from netzone.record_filing import BatchResult, Filer
+from netzone.retry import retry_on_conflict
 
 
 @dataclass
@@ -39,17 +42,17 @@ class PortfolioItem:
     """A provider's portfolio as stored: where it is attached and what the row said."""
 
     provider: str
-    source_id: str  # the portfolio id (`portfolio_feed.portfolio_id`)
+    source_id: str  # the portfolio id (`kbart_ingest.portfolio_id`)
     cluster_id: str
     portfolio: dict  # kbart.Portfolio.to_dict()
     content_hash: str
     brief_source: str | None = None  # the brief record's source id, when this row made one
     withdrawn: bool = False
-    seen_job: str | None = None  # the seen mark of the newest file that held this row (feeds.seen_mark)
+    seen_mark: str | None = None  # the seen mark of the newest file that held this row (batches.seen_mark)
     version: int = 0
     last_job: str | None = None
     last_position: int | None = None
-    last_outcome: str | None = None
+    last_outcome: Outcome | None = None
     updated_at: str | None = None
     linked_view: dict | None = None  # read from the cluster's link: the view alone, no portfolio
 
@@ -87,12 +90,12 @@ class PortfolioStore(Protocol):
     def save(self, item: PortfolioItem, expected: int | None, previous_cluster: str | None) -> None:
         """Write the portfolio and its link under `item.cluster_id` (removing the link under
         `previous_cluster`, or all links when withdrawn), conditional on `expected` (None: new).
-        VersionConflict if the portfolio moved; the version advances on success."""
+        `netzone.errors.VersionConflict` if the portfolio moved; the version advances on success."""
         ...
 
     def mark_seen(self, provider: str, source_id: str, mark: str) -> None:
-        """Set only seen_job to a full-replacement file's seen mark (an unchanged row), unless
-        the portfolio carries a newer one (marks never move back)."""
+        """Set only the seen mark, to a full-replacement file's (an unchanged row), unless the
+        portfolio carries a newer one (marks never move back)."""
         ...
 
     def for_cluster(self, cluster_id: str) -> list[PortfolioItem]:
@@ -140,33 +143,44 @@ def move_portfolios(
             and catalog.source_key(item.provider, item.brief_source or "") != brief_source
         ):
             continue
-        for attempt in range(retries):
-            if item.withdrawn or item.cluster_id != from_cluster:
-                break  # withdrawn or moved meanwhile
-            read_version = item.version
-            item.cluster_id, item.updated_at = to_cluster, now()
-            try:
-                store.save(item, read_version, from_cluster)
-                moved += 1
-                break
-            except VersionConflict:
-                if attempt == retries - 1:
-                    raise
-                time.sleep(0.01 * 2**attempt)
-                item = store.get_portfolios([(item.provider, item.source_id)])[item.key]
+        moved += _move_portfolio(store, item, from_cluster, to_cluster, retries)
     return moved
+
+
+def _move_portfolio(
+    store: PortfolioStore, item: PortfolioItem, from_cluster: str, to_cluster: str, retries: int
+) -> bool:
+    """Move one portfolio, re-reading it after a conflict; False when it was withdrawn or moved."""
+    current = item
+
+    def move() -> bool:
+        if current.withdrawn or current.cluster_id != from_cluster:
+            return False  # withdrawn or moved meanwhile
+        read_version = current.version
+        current.cluster_id, current.updated_at = to_cluster, now()
+        store.save(current, read_version, from_cluster)
+        return True
+
+    def reread() -> None:
+        nonlocal current
+        current = store.get_portfolios([(item.provider, item.source_id)])[item.key]
+
+    return retry_on_conflict(move, retries, before_retry=reread)
 
 
 @dataclass
 class PortfolioFiler:
+    """Files batches of KBART rows as electronic portfolios on the network records that hold
+    their titles (a brief record when none does), and withdraws portfolios a feed dropped."""
+
     catalog_store: CatalogStore
     store: PortfolioStore
     priorities: catalog.ProviderPriorities = field(default_factory=catalog.FlatPriorities)
     retries: int = 6
 
     @property
-    def records(self) -> catalog.Filer:
-        return catalog.Filer(self.catalog_store, self.priorities, self.retries)
+    def records(self) -> Filer:
+        return Filer(self.catalog_store, self.priorities, self.retries)
 
     # ------------------------------------------------------------ filing a batch
 
@@ -184,24 +198,23 @@ class PortfolioFiler:
                 errors[row.position] = f"the row could not be read back ({exc})"
         members: dict[str, list[str]] = {}  # cluster id -> its sources, as read with the key items
         holders = self._holders([p for p in portfolios.values() if p is not None], members)
-        for row in batch.rows:
+
+        def file_row(row: PortfolioRow) -> tuple[Outcome, str | None, str | None]:
             portfolio = portfolios[row.position]
-            for attempt in range(self.retries):
-                try:
-                    if portfolio is None:
-                        outcome, cluster_id, reason = "rejected", None, errors[row.position]
-                    else:
-                        outcome, cluster_id, reason = self._file_row(
-                            batch, row, portfolio, known, holders, members
-                        )
-                    break
-                except VersionConflict:
-                    if attempt == self.retries - 1:
-                        raise
-                    time.sleep(0.01 * 2**attempt)
-                    known.update(self.store.get_portfolios([(batch.provider, row.portfolio_id)]))
-                    if portfolio is not None:
-                        holders.update(self._holders([portfolio], members))
+            if portfolio is None:
+                return "rejected", None, errors[row.position]
+            return self._file_row(batch, row, portfolio, known, holders, members)
+
+        def reread(row: PortfolioRow) -> None:  # what another writer changed
+            known.update(self.store.get_portfolios([(batch.provider, row.portfolio_id)]))
+            portfolio = portfolios[row.position]
+            if portfolio is not None:
+                holders.update(self._holders([portfolio], members))
+
+        for row in batch.rows:
+            outcome, cluster_id, reason = retry_on_conflict(
+                partial(file_row, row), self.retries, before_retry=partial(reread, row)
+            )
             if outcome == "rejected":
                 result.rejects.append(
                     Reject(position=row.position, source_id=row.portfolio_id, reason=reason or "not filed")
@@ -235,6 +248,7 @@ class PortfolioFiler:
         key = catalog.source_key(batch.provider, row.portfolio_id)
         existing = known.get(key)
         if existing and existing.last_job == batch.job_id and existing.last_position == row.position:
+            # Redelivered: every write by a job sets the outcome it reports here.
             return existing.last_outcome, existing.cluster_id, None  # type: ignore[return-value]
         data = portfolio.to_dict()
         digest = content_hash(data)
@@ -270,9 +284,9 @@ class PortfolioFiler:
             and existing.content_hash == digest
         ):
             # Already there as it is (also a row without identifiers that found its brief record).
-            if batch.feed_mode == "full" and newer_mark(existing.seen_job, batch.seen_mark):
+            if batch.feed_mode == "full" and newer_mark(existing.seen_mark, batch.seen_mark):
                 self.store.mark_seen(batch.provider, row.portfolio_id, batch.seen_mark)
-                existing.seen_job = batch.seen_mark
+                existing.seen_mark = batch.seen_mark
             return "unchanged", cluster_id, None
         item = PortfolioItem(
             provider=batch.provider,
@@ -281,7 +295,7 @@ class PortfolioFiler:
             portfolio=data,
             content_hash=digest,
             brief_source=brief_source,
-            seen_job=latest_mark(existing.seen_job if existing else None, batch.seen_mark),
+            seen_mark=latest_mark(existing.seen_mark if existing else None, batch.seen_mark),
             version=existing.version if existing else 0,
             last_job=batch.job_id,
             last_position=row.position,
@@ -295,7 +309,7 @@ class PortfolioFiler:
 
     def _brief_record(
         self, batch: PortfolioBatch, position: int, source_id: str, portfolio: kbart.Portfolio
-    ) -> tuple[str, str | None]:
+    ) -> tuple[Outcome, str | None]:
         """File the row's brief record (or find the one filed before): its outcome and cluster."""
         existing = self.catalog_store.get_sources([(batch.provider, source_id)]).get(
             catalog.source_key(batch.provider, source_id)
@@ -304,7 +318,7 @@ class PortfolioFiler:
             if existing.last_job == batch.job_id and existing.last_position == position:
                 return existing.last_outcome or "unchanged", existing.cluster_id
             return "unchanged", existing.cluster_id  # another row of the title made it: keep it
-        record = kbart.brief_record(portfolio)
+        record = brief_records.brief_record(portfolio)
         records = RecordBatch(
             job_id=batch.job_id,
             provider=batch.provider,
@@ -333,27 +347,24 @@ class PortfolioFiler:
         counts it exactly once); False when it is absent or something else withdrew it.
         """
         key = catalog.source_key(provider, source_id)
-        for attempt in range(self.retries):
+
+        def withdraw() -> bool:
             item = self.store.get_portfolios([(provider, source_id)]).get(key)
             if item is None:
                 return False
             if item.withdrawn:
                 return item.last_job == job_id and item.last_outcome == "withdrawn"
-            if unless_seen and (not newer_mark(item.seen_job, unless_seen) or item.last_job == job_id):
+            if unless_seen and (not newer_mark(item.seen_mark, unless_seen) or item.last_job == job_id):
                 return False  # this file or a newer one holds it (the sweep's index lagged behind)
-            try:
-                self._withdraw_brief_record(item, job_id)
-                read_version = item.version
-                item.withdrawn = True
-                item.last_job, item.last_position, item.last_outcome = job_id, None, "withdrawn"
-                item.updated_at = now()
-                self.store.save(item, read_version, item.cluster_id)
-                return True
-            except VersionConflict:
-                if attempt == self.retries - 1:
-                    raise
-                time.sleep(0.01 * 2**attempt)
-        return False  # pragma: no cover - the loop returns or raises
+            self._withdraw_brief_record(item, job_id)
+            read_version = item.version
+            item.withdrawn = True
+            item.last_job, item.last_position, item.last_outcome = job_id, None, "withdrawn"
+            item.updated_at = now()
+            self.store.save(item, read_version, item.cluster_id)
+            return True
+
+        return retry_on_conflict(withdraw, self.retries)
 
     def _withdraw_brief_record(self, item: PortfolioItem, job_id: str) -> None:
         if not item.brief_source:

@@ -1,6 +1,6 @@
 """Fit the matching model offline and write layers/core/netzone/matching/weights.json.
 
-    PYTHONPATH=layers/core:. .venv/bin/python tests/benchmarks/fit_matching.py [--write]
+    .venv/bin/python tools/fit_matching.py [--write]
 
 What it does:
   1. Loads the labelled pairs it may learn from: the Goldfinch *val* split (HathiTrust English
@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers/core"), str(ROOT)]
 
 from netzone.matching import features  # noqa: E402
