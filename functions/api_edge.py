@@ -356,13 +356,15 @@ JSON = "application/json"
 
 
 def responses(
-    status: int, model: Any, *problems: int, media: str = JSON, body: bool = False
+    status: int, model: Any, *problems: int, media: str = JSON, body: bool = False, public: bool = False
 ) -> dict[int, OpenAPIResponse]:
-    """The OpenAPI `responses` of a route: its success body and every problem it can answer."""
+    """The OpenAPI `responses` of a route: its success body and every problem it can answer
+    (`public`: no authorizer in front of it, so never a 401)."""
     documented: dict[int, OpenAPIResponse] = {
         status: {"description": TITLES.get(status, "OK"), "content": {media: {"model": model}}}
     }
-    for code in sorted({*COMMON, 422, *(WITH_BODY if body else ()), *problems}):
+    common = {*COMMON} - ({401} if public else set())
+    for code in sorted({*common, 422, *(WITH_BODY if body else ()), *problems}):
         documented[code] = {
             "description": TITLES.get(code, "Error"),
             "content": {PROBLEM_JSON: {"model": ProblemBody}},

@@ -71,7 +71,7 @@ class SourceView(BaseModel):
     link: str = Field(description="the network record: GET it as MARCXML or MARC-in-JSON")
 
 
-BIB_RESPONSES = responses(200, MarcJson, 301, 404, 406, 410)
+BIB_RESPONSES = responses(200, MarcJson, 301, 404, 406, 410, public=True)
 BIB_RESPONSES[200]["content"] |= {
     media: {"schema": {"type": "string"}} for media in BIB_FORMATS if media != MARC_JSON
 }
@@ -114,7 +114,7 @@ def get_bib(bib_id: str):
     "/bibs/<bib_id>/portfolios",
     summary="A network record's active electronic portfolios (from KBART feeds)",
     description="Anyone. A record merged into another answers 301 to its portfolios; a withdrawn record 410.",
-    responses=responses(200, Portfolios, 301, 404, 410),
+    responses=responses(200, Portfolios, 301, 404, 410, public=True),
 )
 def get_bib_portfolios(bib_id: str):
     cluster = router.discovery.record(bib_id)
@@ -127,7 +127,7 @@ def get_bib_portfolios(bib_id: str):
     "/sources/<provider>/<source_id>",
     summary="The network record that holds a provider's source record",
     description="Anyone. The source id is the record's 001 (or a KBART row's title_id).",
-    responses=responses(200, SourceView, 404),
+    responses=responses(200, SourceView, 404, public=True),
 )
 def get_source(provider: str, source_id: str):
     source = router.discovery.source(provider, source_id)
@@ -147,7 +147,7 @@ def get_source(provider: str, source_id: str):
     "/feeds/jobs/<job_id>",
     summary="A feed job: its status, counts by outcome and first rejects",
     description="Anyone.",
-    responses=responses(200, FeedJob, 404),
+    responses=responses(200, FeedJob, 404, public=True),
 )
 def get_feed_job(job_id: str):
     return ok(router.discovery.job(job_id))
