@@ -135,9 +135,9 @@ class MemoryLedger:
     def add_warnings(self, job_id, warnings):
         self.warnings.setdefault(job_id, {}).update({w.position: w for w in warnings})
 
-    def finish_reading(self, job_id, records_read, rejected, fmt, warned=0, feed_mode="incremental"):
-        self.finished[job_id] = (records_read, rejected, fmt)
-        self.warned[job_id] = warned
+    def finish_reading(self, job_id, read):
+        self.finished[job_id] = (read.records_read, read.rejected, read.format)
+        self.warned[job_id] = read.warned
 
     def fail(self, job_id, reason):
         self.failures[job_id] = reason

@@ -1,9 +1,11 @@
 """What every route of the network API shares: its router, the caller, paging and the answers.
 
 Each resource's routes live in `network_api/routes/<resource>.py` on a `NetworkRouter`, which
-`app.py` includes. A route reads the caller (`router.caller()`), calls the domain through
-`router.services` (built once per sandbox by `app.py` and shared with the routers for each
-request) and answers with a model: `ok`, `created`, or `router.paged` for a list.
+`app.py` includes. A route is declared by its kind (`router.lists`, `reads`, `creates`,
+`changes`, `acts`), which fixes its method, success status and the problems it documents; it
+reads the caller (`router.caller()`), calls the domain through `router.services` (built once
+per sandbox by `app.py` and shared with the routers for each request) and answers with a
+model: `ok`, `created`, or `router.page` / `router.paged` for a list.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
+from api_edge import responses
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -28,6 +31,8 @@ from netzone.paging import PageTokens
 from netzone.review import Curator
 
 logger = Logger(child=True)
+
+Route = Callable[..., Any]
 
 JSON = "application/json"
 
@@ -63,6 +68,36 @@ class NetworkRouter(Router):
         """The request, as API Gateway's REST API passes it (the app is a REST resolver)."""
         return cast(APIGatewayProxyEvent, self.current_event)
 
+    # The kinds of route: each documents its success body and the problems it can answer.
+    def lists(
+        self, path: str, summary: str, who: str, item: Any, problems: tuple[int, ...] = READ
+    ) -> Callable[[Route], Route]:
+        """A paged list: GET answering a `Page` of `item`."""
+        documented = responses(200, nw.Page[item], *problems)
+        return self.get(path, summary=summary, description=f"{who} Paged.", responses=documented)
+
+    def reads(self, path: str, summary: str, who: str, model: Any) -> Callable[[Route], Route]:
+        """One object: GET."""
+        return self.get(path, summary=summary, description=who, responses=responses(200, model, *READ))
+
+    def creates(self, path: str, summary: str, who: str, model: Any) -> Callable[[Route], Route]:
+        """A new object from the body: POST answering 201."""
+        return self.post(
+            path, summary=summary, description=who, responses=responses(201, model, *WRITE, body=True)
+        )
+
+    def changes(self, path: str, summary: str, who: str, model: Any) -> Callable[[Route], Route]:
+        """A changed object from the body: PUT answering 200."""
+        return self.put(
+            path, summary=summary, description=who, responses=responses(200, model, *WRITE, body=True)
+        )
+
+    def acts(self, path: str, summary: str, who: str, model: Any) -> Callable[[Route], Route]:
+        """An action on an object (accept, split, ...): POST answering 200 with what it changed."""
+        return self.post(
+            path, summary=summary, description=who, responses=responses(200, model, *WRITE, body=True)
+        )
+
     def caller(self) -> Principal:
         """The staff user whose ID token API Gateway's Cognito authorizer verified."""
         authorizer = self.event.request_context.authorizer
@@ -82,6 +117,17 @@ class NetworkRouter(Router):
         if page.next:
             page = page.model_copy(update={"next": tokens().seal(page.next, bound_to)})
         return ok(page)
+
+    def page(
+        self, list_page: Callable[..., nw.Page], *args: str | None, limit: int, next_token: str | None
+    ) -> Response:
+        """A page of a domain list called as `list_page(caller, *args, limit, after)`."""
+        caller = self.caller()
+        return self.paged(lambda after: list_page(caller, *args, limit, after), next_token)
+
+    @property
+    def network(self) -> NetworkService:
+        return self.services.network
 
 
 class View(BaseModel):

@@ -71,7 +71,7 @@ def file_batch(batch: RecordBatch | PortfolioBatch) -> dict:
     result = (
         portfolio_filer.file_batch(batch) if isinstance(batch, PortfolioBatch) else filer.file_batch(batch)
     )
-    counted = jobs.record_outcomes(batch.job_id, batch.seq, dict(result.counts), result.rejects)
+    counted = jobs.record_outcomes(batch.job_id, batch.seq, dict(result.counts), result.rejects, result.filed)
     # The batch that gives the last accepted record its outcome finishes the job (a cheap read
     # for the others; a redelivered last batch finishes it if a crash came in between).
     finisher.step(JobStep(kind="finish", job_id=batch.job_id))

@@ -36,12 +36,14 @@ from local.authorizer import (
 )
 
 if TYPE_CHECKING:
+    from local.mailbox import Mailbox
     from local.template import Deployment, Resource
     from local.worker import Worker
 
 log = logging.getLogger("local.api")
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+LOCAL_PAGES = ("/_local/mailbox", "/_local/mailbox.json")  # the local stack's own, never on AWS
 
 
 @dataclass
@@ -144,8 +146,10 @@ class ApiServer:
         account_id: str = "123456789012",
         api_properties: dict[str, dict] | None = None,
         verifier: CognitoVerifier | None = None,
+        mailbox: Mailbox | None = None,
     ):
         self.routes = routes
+        self.mailbox = mailbox
         self.workers = workers
         self.api_properties = api_properties or {}  # api id -> Auth, GatewayResponses, ...
         self.verifier = verifier
@@ -225,6 +229,8 @@ class ApiServer:
         if found is None or method not in _METHODS:
             if method == "GET" and path in ("", "/"):
                 return self.index()
+            if method == "GET" and path in LOCAL_PAGES and self.mailbox is not None:
+                return self.mailbox_page(path)
             allowed = self.methods_for(path)
             if not allowed:
                 return problem(404, "Not Found", "no-such-route", f"No route {method} {request.path}")
@@ -279,9 +285,18 @@ class ApiServer:
             response.headers[name] = value
         return response
 
+    def mailbox_page(self, path: str) -> Response:
+        """What Cognito would have sent (local.mailbox): a page, or JSON newest last."""
+        assert self.mailbox is not None
+        if path.endswith(".json"):
+            messages, _ = self.mailbox.messages()
+            return Response(json.dumps({"messages": messages}), content_type="application/json")
+        return Response(self.mailbox.page(), content_type="text/html; charset=utf-8")
+
     def index(self) -> Response:
         body = {
             "api": "netzone (local)",
+            "mailbox": sorted(LOCAL_PAGES) if self.mailbox is not None else [],
             "routes": [
                 {
                     "method": route.method,

@@ -17,7 +17,9 @@ call `apply()` too.
 from __future__ import annotations
 
 import copy
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 _state = threading.local()
@@ -349,6 +351,10 @@ def revert_server() -> None:
 def main(argv: list[str] | None = None) -> None:
     apply()
     apply_server()
+    if os.environ.get("NETZONE_LOCAL_MAILBOX"):  # the messages Cognito would send (local.mailbox)
+        from local import mailbox
+
+        mailbox.install(Path(os.environ["NETZONE_LOCAL_MAILBOX"]))
     from moto.server import main as moto_main
 
     moto_main(argv)

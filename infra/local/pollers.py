@@ -88,18 +88,37 @@ class Poller(threading.Thread):
 
     idle_seconds = 0.25
 
-    def __init__(self, worker: Worker, function: FunctionSpec, event: EventSpec, region: str, session: Any):
+    default_batch_size = 10
+
+    def __init__(
+        self,
+        worker: Worker,
+        function: FunctionSpec,
+        event: EventSpec,
+        deployment: Deployment,
+        session: Any = None,
+    ):
         super().__init__(name=f"{function.logical_id}.{event.name}", daemon=True)
         self.worker = worker
         self.function = function
         self.event = event
-        self.region = region
+        self.region = deployment.region
         # boto3 sessions are not thread-safe: each poller (thread) gets its own by default.
-        self.session = session or boto3.Session(region_name=region)
+        self.session = session or boto3.Session(region_name=self.region)
         self._clients: dict[str, Any] = {}
         self.stopping = threading.Event()
         self.invocations = 0
         self.failures = 0
+        # The event source mapping's settings that every kind of source shares.
+        props = event.properties
+        self.batch_size = int(props.get("BatchSize", self.default_batch_size))
+        self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
+        self.reported = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        self.filters = compile_filters(props.get("FilterCriteria"))
+        self.configure(deployment)
+
+    def configure(self, deployment: Deployment) -> None:
+        """The source's own settings and clients, once the shared ones are read."""
 
     @property
     def label(self) -> str:
@@ -196,16 +215,8 @@ def sqs_record(message: dict, queue_arn: str, region: str) -> dict:
 
 
 class SqsPoller(Poller):
-    def __init__(
-        self,
-        worker: Worker,
-        function: FunctionSpec,
-        event: EventSpec,
-        deployment: Deployment,
-        session: Any = None,
-    ):
-        super().__init__(worker, function, event, deployment.region, session)
-        props = event.properties
+    def configure(self, deployment: Deployment) -> None:
+        props = self.event.properties
         self.queue_arn = props["Queue"]
         self.sqs = self.client("sqs")
         queue = deployment.by_arn(self.queue_arn)
@@ -218,10 +229,6 @@ class SqsPoller(Poller):
             QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
         )
         self.retry_seconds = min(LOCAL_RETRY_SECONDS, int(visibility["Attributes"]["VisibilityTimeout"]))
-        self.batch_size = int(props.get("BatchSize", 10))
-        self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
-        self.reported = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
-        self.filters = compile_filters(props.get("FilterCriteria"))
 
     def _receive(self, count: int, wait: int) -> list[dict]:
         return self.sqs.receive_message(
@@ -333,21 +340,13 @@ def complete_s3_record(record: dict, message_id: str, sent_timestamp_ms: int, ve
 class S3NotificationPoller(Poller):
     """S3 invokes Lambda asynchronously: retries after errors, then the dead-letter queue."""
 
-    def __init__(
-        self,
-        worker: Worker,
-        function: FunctionSpec,
-        event: EventSpec,
-        deployment: Deployment,
-        session: Any = None,
-    ):
-        super().__init__(worker, function, event, deployment.region, session)
-        if not event.local_queue_url:
+    def configure(self, deployment: Deployment) -> None:
+        if not self.event.local_queue_url:
             raise ValueError(f"{self.label}: deploy(local_notifications=True) wires S3 events to a queue")
-        self.queue_url = event.local_queue_url
+        self.queue_url = self.event.local_queue_url
         self.sqs = self.client("sqs")
         self.s3 = self.client("s3")
-        self.max_retries = function.async_max_retries
+        self.max_retries = self.function.async_max_retries
 
     def poll_once(self) -> bool:
         messages = self.sqs.receive_message(
@@ -457,25 +456,14 @@ class _Shard:
 
 class DynamoDBStreamPoller(Poller):
     refresh_seconds = 10.0
+    default_batch_size = 100
 
-    def __init__(
-        self,
-        worker: Worker,
-        function: FunctionSpec,
-        event: EventSpec,
-        deployment: Deployment,
-        session: Any = None,
-    ):
-        super().__init__(worker, function, event, deployment.region, session)
-        props = event.properties
+    def configure(self, deployment: Deployment) -> None:
+        props = self.event.properties
         self.stream_arn = props["Stream"]
-        self.batch_size = int(props.get("BatchSize", 100))
-        self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
         self.starting_position = props.get("StartingPosition", "LATEST")
         self.max_retries = int(props.get("MaximumRetryAttempts", -1))
         self.on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-        self.reported = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
-        self.filters = compile_filters(props.get("FilterCriteria"))
         self.streams = self.client("dynamodbstreams")
         self.shards: dict[str, _Shard] = {}
         self._finished: set[str] = set()  # closed shards, read to their end

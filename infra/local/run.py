@@ -35,6 +35,7 @@ import boto3
 from local import summary
 from local.api import ApiServer, apis_of, routes_from
 from local.authorizer import CognitoVerifier
+from local.mailbox import Mailbox, MailboxWatcher
 from local.pollers import POLLERS, Poller
 from local.template import REPO_ROOT, Deployment, FunctionSpec, TemplateError, deploy, load_template
 from local.worker import Worker, lambda_environment
@@ -102,6 +103,8 @@ class LocalStack:
         self.args = args
         self.state_path = Path(args.state).resolve()
         self.log_dir = self.state_path.parent / "logs"
+        self.mailbox = Mailbox(self.state_path.parent / "mailbox.jsonl")
+        self.mail_watcher: MailboxWatcher | None = None
         self.endpoint_url = f"http://{HOST}:{args.moto_port}"
         self.region = "us-east-1"
         self.moto: subprocess.Popen | None = None
@@ -153,8 +156,11 @@ class LocalStack:
             verifier=CognitoVerifier(
                 self.endpoint_url, boto3.Session(region_name=self.region).client("cognito-idp")
             ),
+            mailbox=self.mailbox,
         )
         self.api.start()
+        self.mail_watcher = MailboxWatcher(self.mailbox, _show_mail)
+        self.mail_watcher.start()
         self._write_state()
 
     @staticmethod
@@ -184,7 +190,13 @@ class LocalStack:
         # local.moto_server is moto_server plus the local stack's patches (see that module).
         infra = str(Path(__file__).resolve().parents[1])
         path = os.pathsep.join([infra, *filter(None, [os.environ.get("PYTHONPATH")])])
-        env = {**os.environ, "MOTO_PORT": str(self.args.moto_port), "PYTHONPATH": path}
+        self.mailbox.path.write_bytes(b"")  # each run starts with an empty mailbox
+        env = {
+            **os.environ,
+            "MOTO_PORT": str(self.args.moto_port),
+            "PYTHONPATH": path,
+            "NETZONE_LOCAL_MAILBOX": str(self.mailbox.path),
+        }
         with open(self.log_dir / "moto.log", "ab") as moto_log:
             self.moto = subprocess.Popen(
                 [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(self.args.moto_port)],
@@ -297,6 +309,8 @@ class LocalStack:
             return
         self._stopped = True
         self.stopping.set()
+        if self.mail_watcher is not None:
+            self.mail_watcher.stopping.set()
         for poller in self.pollers:
             poller.stop()
         if self.api is not None:
@@ -351,6 +365,12 @@ def configure_logging(log_dir: Path) -> None:
     to_terminal.setFormatter(logging.Formatter("[local] %(levelname)s %(message)s"))
     root.handlers[:] = [to_file, to_terminal]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def _show_mail(line: str) -> None:
+    """A message Cognito would have sent, on the terminal and in local.log."""
+    print(line, flush=True)
+    log.info("%s", line)
 
 
 def _terminate(signum: int, _frame: Any) -> None:

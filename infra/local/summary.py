@@ -59,6 +59,7 @@ def print_stack(stack: LocalStack) -> None:
     print(
         f"  AWS endpoint    {stack.endpoint_url}   (moto server, pid {stack.moto.pid if stack.moto else '?'})"
     )
+    print(f"  mailbox         {stack.api.url}/_local/mailbox   (what Cognito would email: passwords, codes)")
     print(f"  state file      {relative(stack.state_path)}")
     print(f"  logs            {relative(stack.log_dir)}/<Function>.log, moto.log, local.log")
     print("\nResources (logical id -> physical name)")

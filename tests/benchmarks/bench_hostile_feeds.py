@@ -107,6 +107,9 @@ def child_ingest(path: str) -> None:
         def all_warnings(self, job_id):
             return iter(())
 
+        def all_filed(self, job_id):
+            return iter(())
+
     sink, ledger = DiscardSink(), MemoryLedger()
     ref = jobs.FeedRef(bucket="b", key=f"feeds/bench/{Path(path).name}", etag="e")
     started = time.perf_counter()

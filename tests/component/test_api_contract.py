@@ -58,6 +58,26 @@ def test_a_source_record_leads_to_the_network_record_that_holds_it(stack, tmp_pa
     assert status == 200 and {"001": found["cluster_id"]} in json.loads(bib)["fields"]
 
 
+def test_a_feed_jobs_records_file_leads_from_each_record_sent_to_its_network_record(stack, tmp_path):
+    records = list(synthetic_records(4, "harbor"))
+    write_iso2709(tmp_path / "weekly.mrc", [*records, records[0]])  # the first sent twice in one file
+    (job,) = stack.drop(tmp_path / "weekly.mrc", "harbor")["jobs"]
+    stack.drain()
+    status, _, body = stack.get(f"/feeds/jobs/{job['job_id']}")
+    report_key = json.loads(body)["report_key"]
+    report = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=report_key)["Body"].read())
+    assert report["records_file"] == f"s3://{stack.bucket}/reports/harbor/weekly.mrc.records.jsonl"
+
+    lines = stack.s3.get_object(Bucket=stack.bucket, Key="reports/harbor/weekly.mrc.records.jsonl")["Body"]
+    filed = [json.loads(line) for line in lines.read().splitlines()]
+    assert [f["position"] for f in filed] == [1, 2, 3, 4, 5]
+    assert [f["source_id"] for f in filed] == [r["001"].data for r in [*records, records[0]]]
+    assert [f["outcome"] for f in filed] == ["created"] * 4 + ["unchanged"]
+    for entry in filed:
+        status, _, body = stack.get(f"/sources/harbor/{entry['source_id']}")
+        assert status == 200 and json.loads(body)["cluster_id"] == entry["network_record"]
+
+
 @pytest.mark.parametrize("path", ["/sources/harbor/no-such-record", "/sources/nobody/1"])
 def test_an_unknown_source_record_is_a_404_problem(stack, path):
     status, headers, body = stack.get(path)

@@ -57,10 +57,30 @@ def test_report_prints_a_finished_jobs_report(stack, tmp_path, monkeypatch, caps
     assert f"job {job['job_id']}  completed  provider harbor" in out
     assert f"records read {12 + len(layout['malformed'])}  accounted yes" in out
     assert out.count("  reject #") == 1 and f"({len(layout['malformed']) - 1} more rejects" in out
+    records_file = f"s3://{stack.bucket}/reports/harbor/mixed.mrc.records.jsonl"
+    assert f"each record's outcome and network record: {records_file}" in out
 
     assert cli.main(["feed", "report", job["job_id"], "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["position"] for r in report["rejects"]] == [p for p, _ in layout["malformed"]]
+
+
+def test_report_of_a_failed_job_prints_the_failure(stack, tmp_path, monkeypatch, capsys):
+    state = tmp_path / "local.json"
+    outputs = {"FeedBucketName": stack.bucket, "JobsTableName": stack.deployment.name_of("JobsTable")}
+    state.write_text(json.dumps({"region": "us-east-1", "outputs": outputs}))
+    monkeypatch.setenv("NETZONE_LOCAL_STATE", str(state))
+    monkeypatch.delenv("NETZONE_STACK", raising=False)
+    write_iso2709(tmp_path / "offer.mrc", synthetic_records(2, "stranger"))
+    (job,) = stack.drop(tmp_path / "offer.mrc", "stranger", register=False)["jobs"]
+    stack.drain()
+    capsys.readouterr()
+
+    assert cli.main(["feed", "report", job["job_id"]]) == 0
+    out = capsys.readouterr().out
+    assert f"job {job['job_id']}  failed  provider stranger" in out
+    assert "  error: " in out and "not registered" in out.split("  error: ")[1]
+    assert "None" not in out
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys):

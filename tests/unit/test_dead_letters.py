@@ -31,6 +31,7 @@ class MemoryJobs:
         self.jobs: dict[str, FeedJob] = {}
         self.rejects: dict[str, dict[int, Reject]] = {}
         self.batches: set[tuple[str, int]] = set()
+        self.filed: dict[str, list] = {}
         self.failures: dict[tuple[str, str], tuple[int, str]] = {}
 
     def get(self, job_id, max_rejects=100):
@@ -49,11 +50,12 @@ class MemoryJobs:
         )
         return True
 
-    def record_outcomes(self, job_id, seq, counts, rejects):
+    def record_outcomes(self, job_id, seq, counts, rejects, filed=()):
         self.rejects.setdefault(job_id, {}).update({r.position: r for r in rejects})
         if (job_id, seq) in self.batches:
             return False
         self.batches.add((job_id, seq))
+        self.filed.setdefault(job_id, []).extend(filed)
         job = self.jobs[job_id]
         for name, n in counts.items():
             job.counts[name] = job.counts.get(name, 0) + n
@@ -73,6 +75,9 @@ class MemoryJobs:
 
     def all_rejects(self, job_id):
         return iter(sorted(self.rejects.get(job_id, {}).values(), key=lambda r: r.position))
+
+    def all_filed(self, job_id):
+        return iter(self.filed.get(job_id, []))
 
     def rejected_source_ids(self, job_id):
         return {r.source_id for r in self.rejects.get(job_id, {}).values() if r.source_id}
@@ -182,6 +187,12 @@ def test_a_dead_lettered_batch_is_counted_failed_once_with_its_reason_and_the_jo
     # The failed records are in the rejects file as the feed's format, ready to resend.
     _, results = marc.read_records(io.BytesIO(objects.objects["rejects/harbor/weekly.mrc"]))
     assert [r.record["001"].data for r in results] == [item.source_id for item in poison.records]
+    # The records file says what became of them too: failed, in no network record.
+    lines = objects.objects["reports/harbor/weekly.mrc.records.jsonl"].splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"position": item.position, "source_id": item.source_id, "outcome": "failed"}
+        for item in poison.records
+    ]
     (event,) = bus.events
     assert event["detail"]["status"] == "completed_with_failures" and event["detail"]["counts"]["failed"] == 2
 

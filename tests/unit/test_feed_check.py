@@ -87,3 +87,10 @@ def test_rejects_are_counted_by_kind_keeping_tags_and_dropping_offsets():
         reason_kind("Leader/06 record type 'x' is not bibliographic")
         == "Leader/06 record type 'x' is not bibliographic"
     )
+    # Numbers with thousands separators are one number, whatever their size.
+    assert reason_kind("field 856 is 12,345 bytes: ISO 2709 allows 9,999") == (
+        "field 856 is N bytes: ISO 2709 allows N"
+    )
+    assert reason_kind("record of 1,234,567 bytes at byte 98, 2 fields") == (
+        "record of N bytes at byte N, N fields"
+    )

@@ -418,6 +418,9 @@ class _Finishing:
     def all_warnings(self, job_id):
         return iter(())
 
+    def all_filed(self, job_id):
+        return iter(())
+
 
 def _ingest_and_report(path: Path) -> tuple[dict, bytes | None, int]:
     """Ingest a file with in-memory fakes, then write its report and rejects file as

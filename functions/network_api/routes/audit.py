@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from api_edge import responses
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from network_api.routing import READ, Limit, NetworkRouter, Next
+from network_api.routing import Limit, NetworkRouter, Next
 from netzone import network as nw
 from netzone.errors import Invalid
 
@@ -21,18 +20,16 @@ ObjectRef = Annotated[
 ]
 
 
-@router.get(
+@router.lists(
     "/audit",
-    summary="Audit trail of network-level changes, or of one object (?object=type:id)",
-    description="Central-office administrators; member administrators for their own objects. Newest first.",
-    responses=responses(200, nw.Page[nw.AuditEntry], *READ),
+    "Audit trail of network-level changes, or of one object (?object=type:id)",
+    "Central-office administrators; member administrators for their own objects. Newest first.",
+    nw.AuditEntry,
 )
 def list_audit(object_ref: ObjectRef = None, limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
+    network = router.network
     if not object_ref:
-        return router.paged(
-            lambda after: network.audit_for_member(router.caller(), None, limit, after), next_token
-        )
+        return router.page(network.audit_for_member, None, limit=limit, next_token=next_token)
     object_type, sep, object_id = object_ref.partition(":")
     if not sep or not object_id:
         raise Invalid("invalid-object", "object must be <type>:<id>, e.g. member:lku or library:lku/main")
@@ -43,14 +40,8 @@ def list_audit(object_ref: ObjectRef = None, limit: Limit = 50, next_token: Next
     )
 
 
-@router.get(
-    "/members/<member>/audit",
-    summary="Audit trail of a member's data",
-    description="Member administrators.",
-    responses=responses(200, nw.Page[nw.AuditEntry], *READ),
+@router.lists(
+    "/members/<member>/audit", "Audit trail of a member's data", "Member administrators.", nw.AuditEntry
 )
 def list_member_audit(member: str, limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(
-        lambda after: network.audit_for_member(router.caller(), member, limit, after), next_token
-    )
+    return router.page(router.network.audit_for_member, member, limit=limit, next_token=next_token)

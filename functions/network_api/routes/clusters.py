@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_edge import responses
 from pydantic import BaseModel, Field
 
-from network_api.routing import READ, WRITE, Limit, NetworkRouter, Next, Reason, View, ok
+from network_api.routing import Limit, NetworkRouter, Next, Reason, View, ok
 from netzone import network as nw
 from netzone.models import StrictModel
 
 router = NetworkRouter()
+CATALOGERS = "Network catalogers."
 
 
 class SplitBody(StrictModel):
@@ -58,32 +58,32 @@ class DecisionEntry(BaseModel):
     after: dict[str, Any] | None = None
 
 
-@router.get(
+@router.reads(
     "/clusters/<cluster_id>",
-    summary="A cluster: its sources, match keys and field provenance",
-    description="Network catalogers.",
-    responses=responses(200, ClusterView, *READ),
+    "A cluster: its sources, match keys and field provenance",
+    CATALOGERS,
+    ClusterView,
 )
 def get_cluster(cluster_id: str):
     return ok(ClusterView.of(router.services.curator.cluster(router.caller(), cluster_id)))
 
 
-@router.post(
+@router.acts(
     "/clusters/<cluster_id>/split",
-    summary="Unmerge: split a source record out into its own cluster",
-    description="Network catalogers.",
-    responses=responses(200, SplitView, *WRITE, body=True),
+    "Unmerge: split a source record out into its own cluster",
+    CATALOGERS,
+    SplitView,
 )
 def split_cluster(cluster_id: str, body: SplitBody):
     stays, new = router.services.curator.split(router.caller(), cluster_id, body.source, body.reason)
     return ok(SplitView(cluster=ClusterView.of(stays), split_into=ClusterView.of(new)))
 
 
-@router.get(
+@router.lists(
     "/clusters/<cluster_id>/audit",
-    summary="Decisions about a cluster",
-    description="Network catalogers. Newest first.",
-    responses=responses(200, nw.Page[DecisionEntry], *READ),
+    "Decisions about a cluster",
+    "Network catalogers. Newest first.",
+    DecisionEntry,
 )
 def cluster_audit(cluster_id: str, limit: Limit = 50, next_token: Next = None):
     curator, principal = router.services.curator, router.caller()

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from api_edge import responses
-
 from network_api.routing import NetworkRouter, ok
 from netzone.contributions import Contribution, ContributionBody, contribute
 
 router = NetworkRouter()
 
 
-@router.post(
+@router.acts(
     "/contributions",
-    summary="Contribute records to the network",
-    description=(
+    "Contribute records to the network",
+    (
         "Member administrators and catalogers of a member with import permission (bibliographic or "
         "authority). Up to 50 MARC-in-JSON records, filed under the same matching as provider feeds; "
         "one invalid record rejects the whole contribution (422, a reason per record) before any is "
         "filed. Sending it again changes nothing and reports the same outcomes."
     ),
-    responses=responses(200, Contribution, 403, 404, 409, body=True),
+    Contribution,
 )
 def post_contribution(body: ContributionBody):
     services = router.services

@@ -1,96 +1,54 @@
-"""Groups of members or libraries: the network's own, and each member's."""
+"""Groups of members or libraries: the network's own (owner "network"), and each member's."""
 
 from __future__ import annotations
 
-from api_edge import responses
-
-from network_api.routing import READ, WRITE, Limit, NetworkRouter, Next, created, ok, same
+from network_api.routing import Limit, NetworkRouter, Next, created, ok, same
 from netzone import network as nw
 
 router = NetworkRouter()
+NETWORK, MEMBER = "Central-office administrators.", "Member administrators."
 
 
-@router.get(
-    "/groups",
-    summary="Network groups",
-    description="Any staff. Paged.",
-    responses=responses(200, nw.Page[nw.Group], *READ),
-)
+@router.lists("/groups", "Network groups", "Any staff.", nw.Group)
 def list_network_groups(limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(
-        lambda after: network.list_groups(router.caller(), "network", limit, after), next_token
-    )
+    return router.page(router.network.list_groups, "network", limit=limit, next_token=next_token)
 
 
-@router.post(
-    "/groups",
-    summary="Add a network group",
-    description="Central-office administrators.",
-    responses=responses(201, nw.Group, *WRITE, body=True),
-)
+@router.creates("/groups", "Add a network group", NETWORK, nw.Group)
 def create_network_group(body: nw.GroupBody):
-    return created(router.services.network.save_group(router.caller(), "network", body, create=True))
+    return created(router.network.save_group(router.caller(), "network", body, create=True))
 
 
-@router.get(
-    "/groups/<group>",
-    summary="A network group",
-    description="Any staff.",
-    responses=responses(200, nw.Group, *READ),
-)
+@router.reads("/groups/<group>", "A network group", "Any staff.", nw.Group)
 def get_network_group(group: str):
-    return ok(router.services.network.get_group(router.caller(), "network", group))
+    return ok(router.network.get_group(router.caller(), "network", group))
 
 
-@router.put(
-    "/groups/<group>",
-    summary="Change a network group",
-    description="Central-office administrators.",
-    responses=responses(200, nw.Group, *WRITE, body=True),
-)
+@router.changes("/groups/<group>", "Change a network group", NETWORK, nw.Group)
 def put_network_group(group: str, body: nw.GroupBody):
-    same("group", group, body.code)
-    return ok(router.services.network.save_group(router.caller(), "network", body, create=False))
+    return _save(group, "network", body)
 
 
-@router.get(
-    "/members/<member>/groups",
-    summary="A member's own groups",
-    description="The member's staff. Paged.",
-    responses=responses(200, nw.Page[nw.Group], *READ),
-)
+@router.lists("/members/<member>/groups", "A member's own groups", "The member's staff.", nw.Group)
 def list_member_groups(member: str, limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(lambda after: network.list_groups(router.caller(), member, limit, after), next_token)
+    return router.page(router.network.list_groups, member, limit=limit, next_token=next_token)
 
 
-@router.post(
-    "/members/<member>/groups",
-    summary="Add a member group",
-    description="Member administrators.",
-    responses=responses(201, nw.Group, *WRITE, body=True),
-)
+@router.creates("/members/<member>/groups", "Add a member group", MEMBER, nw.Group)
 def create_member_group(member: str, body: nw.GroupBody):
-    return created(router.services.network.save_group(router.caller(), member, body, create=True))
+    return created(router.network.save_group(router.caller(), member, body, create=True))
 
 
-@router.get(
-    "/members/<member>/groups/<group>",
-    summary="A member group",
-    description="The member's staff.",
-    responses=responses(200, nw.Group, *READ),
-)
+@router.reads("/members/<member>/groups/<group>", "A member group", "The member's staff.", nw.Group)
 def get_member_group(member: str, group: str):
-    return ok(router.services.network.get_group(router.caller(), member, group))
+    return ok(router.network.get_group(router.caller(), member, group))
 
 
-@router.put(
-    "/members/<member>/groups/<group>",
-    summary="Change a member group",
-    description="Member administrators.",
-    responses=responses(200, nw.Group, *WRITE, body=True),
-)
+@router.changes("/members/<member>/groups/<group>", "Change a member group", MEMBER, nw.Group)
 def put_member_group(member: str, group: str, body: nw.GroupBody):
+    return _save(group, member, body)
+
+
+def _save(group: str, owner: str, body: nw.GroupBody):
     same("group", group, body.code)
-    return ok(router.services.network.save_group(router.caller(), member, body, create=False))
+    return ok(router.network.save_group(router.caller(), owner, body, create=False))

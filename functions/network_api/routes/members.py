@@ -2,51 +2,34 @@
 
 from __future__ import annotations
 
-from api_edge import responses
-
-from network_api.routing import READ, WRITE, Limit, NetworkRouter, Next, created, ok, same
+from network_api.routing import Limit, NetworkRouter, Next, created, ok, same
 from netzone import network as nw
 
 router = NetworkRouter()
+ADMINS = "Central-office administrators."
 
 
-@router.get(
-    "/members",
-    summary="List member institutions",
-    description="Any staff. Paged.",
-    responses=responses(200, nw.Page[nw.Member], *READ),
-)
+@router.lists("/members", "List member institutions", "Any staff.", nw.Member)
 def list_members(limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(lambda after: network.list_members(router.caller(), limit, after), next_token)
+    return router.page(router.network.list_members, limit=limit, next_token=next_token)
 
 
-@router.post(
-    "/members",
-    summary="Add a member institution",
-    description="Central-office administrators.",
-    responses=responses(201, nw.Member, *WRITE, body=True),
-)
+@router.creates("/members", "Add a member institution", ADMINS, nw.Member)
 def create_member(body: nw.MemberBody):
-    return created(router.services.network.save_member(router.caller(), body, create=True))
+    return created(router.network.save_member(router.caller(), body, create=True))
 
 
-@router.get(
-    "/members/<member>",
-    summary="A member institution",
-    description="Any staff.",
-    responses=responses(200, nw.Member, *READ),
-)
+@router.reads("/members/<member>", "A member institution", "Any staff.", nw.Member)
 def get_member(member: str):
-    return ok(router.services.network.get_member(router.caller(), member))
+    return ok(router.network.get_member(router.caller(), member))
 
 
-@router.put(
+@router.changes(
     "/members/<member>",
-    summary="Change a member (status, contact, import permissions)",
-    description="Central-office administrators. Send the version you read.",
-    responses=responses(200, nw.Member, *WRITE, body=True),
+    "Change a member (status, contact, import permissions)",
+    f"{ADMINS} Send the version you read.",
+    nw.Member,
 )
 def put_member(member: str, body: nw.MemberBody):
     same("member", member, body.code)
-    return ok(router.services.network.save_member(router.caller(), body, create=False))
+    return ok(router.network.save_member(router.caller(), body, create=False))

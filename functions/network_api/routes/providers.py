@@ -2,51 +2,29 @@
 
 from __future__ import annotations
 
-from api_edge import responses
-
-from network_api.routing import READ, WRITE, Limit, NetworkRouter, Next, created, ok, same
+from network_api.routing import Limit, NetworkRouter, Next, created, ok, same
 from netzone import network as nw
 
 router = NetworkRouter()
+ADMINS = "Central-office administrators."
 
 
-@router.get(
-    "/providers",
-    summary="Content providers",
-    description="Any staff. Paged.",
-    responses=responses(200, nw.Page[nw.Provider], *READ),
-)
+@router.lists("/providers", "Content providers", "Any staff.", nw.Provider)
 def list_providers(limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(lambda after: network.list_providers(router.caller(), limit, after), next_token)
+    return router.page(router.network.list_providers, limit=limit, next_token=next_token)
 
 
-@router.post(
-    "/providers",
-    summary="Register a provider",
-    description="Central-office administrators.",
-    responses=responses(201, nw.Provider, *WRITE, body=True),
-)
+@router.creates("/providers", "Register a provider", ADMINS, nw.Provider)
 def create_provider(body: nw.ProviderBody):
-    return created(router.services.network.save_provider(router.caller(), body, create=True))
+    return created(router.network.save_provider(router.caller(), body, create=True))
 
 
-@router.get(
-    "/providers/<provider>",
-    summary="A provider",
-    description="Any staff.",
-    responses=responses(200, nw.Provider, *READ),
-)
+@router.reads("/providers/<provider>", "A provider", "Any staff.", nw.Provider)
 def get_provider(provider: str):
-    return ok(router.services.network.get_provider(router.caller(), provider))
+    return ok(router.network.get_provider(router.caller(), provider))
 
 
-@router.put(
-    "/providers/<provider>",
-    summary="Change a provider",
-    description="Central-office administrators.",
-    responses=responses(200, nw.Provider, *WRITE, body=True),
-)
+@router.changes("/providers/<provider>", "Change a provider", ADMINS, nw.Provider)
 def put_provider(provider: str, body: nw.ProviderBody):
     same("provider", provider, body.code)
-    return ok(router.services.network.save_provider(router.caller(), body, create=False))
+    return ok(router.network.save_provider(router.caller(), body, create=False))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from api_edge import responses
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
-from network_api.routing import READ, WRITE, Limit, NetworkRouter, Next, Reason, View, ok
+from network_api.routing import Limit, NetworkRouter, Next, Reason, View, ok
 from netzone import network as nw
 from netzone.models import StrictModel
 
 router = NetworkRouter()
+CATALOGERS = "Network catalogers."
 
 
 class AcceptBody(StrictModel):
@@ -40,11 +40,12 @@ class ReviewTaskView(View):
     decision: dict[str, Any] | None = None
 
 
-@router.get(
+@router.lists(
     "/reviews",
-    summary="The review queue: uncertain matches with their evidence",
-    description="Network catalogers. Paged, oldest first.",
-    responses=responses(200, nw.Page[ReviewTaskView], 403),
+    "The review queue: uncertain matches with their evidence",
+    "Network catalogers. Oldest first.",
+    ReviewTaskView,
+    problems=(403,),  # the queue is the network's: there is no parent to miss
 )
 def list_reviews(
     status: Annotated[str, Query(pattern="^(open|accepted|rejected)$")] = "open",
@@ -61,32 +62,21 @@ def list_reviews(
     return router.paged(page, next_token, status)
 
 
-@router.get(
-    "/reviews/<task_id>",
-    summary="A review task",
-    description="Network catalogers.",
-    responses=responses(200, ReviewTaskView, *READ),
-)
+@router.reads("/reviews/<task_id>", "A review task", CATALOGERS, ReviewTaskView)
 def get_review(task_id: str):
     return ok(ReviewTaskView.of(router.services.curator.task(router.caller(), task_id)))
 
 
-@router.post(
-    "/reviews/<task_id>/accept",
-    summary="Merge the record into the chosen candidate",
-    description="Network catalogers.",
-    responses=responses(200, ReviewTaskView, *WRITE, body=True),
+@router.acts(
+    "/reviews/<task_id>/accept", "Merge the record into the chosen candidate", CATALOGERS, ReviewTaskView
 )
 def accept_review(task_id: str, body: AcceptBody):
     task = router.services.curator.accept(router.caller(), task_id, body.cluster_id, body.reason)
     return ok(ReviewTaskView.of(task))
 
 
-@router.post(
-    "/reviews/<task_id>/reject",
-    summary="Keep the record apart from the candidates",
-    description="Network catalogers.",
-    responses=responses(200, ReviewTaskView, *WRITE, body=True),
+@router.acts(
+    "/reviews/<task_id>/reject", "Keep the record apart from the candidates", CATALOGERS, ReviewTaskView
 )
 def reject_review(task_id: str, body: DecisionBody):
     return ok(ReviewTaskView.of(router.services.curator.reject(router.caller(), task_id, body.reason)))

@@ -1,99 +1,61 @@
-"""Staff users: network-wide ones and each member's, kept in the directory and the user pool."""
+"""Staff users: network-wide ones (no member) and each member's, kept in the directory and the user pool."""
 
 from __future__ import annotations
 
-from api_edge import responses
-
-from network_api.routing import READ, WRITE, Limit, NetworkRouter, Next, created, ok, same
+from network_api.routing import Limit, NetworkRouter, Next, created, ok, same
 from netzone import network as nw
 
 router = NetworkRouter()
 
-STAFF_WRITE = (
-    "A username is unique in the whole staff user pool: one that exists anywhere is a 409. "
-    "A user is changed only under the scope it was created in."
+NETWORK, MEMBER = "Central-office administrators.", "Member administrators."
+UNIQUE = (
+    " A username is unique in the whole staff user pool: one that exists anywhere is a 409."
+    " A user is changed only under the scope it was created in."
 )
 
 
-@router.get(
-    "/staff",
-    summary="Network-wide staff users",
-    description="Central-office administrators. Paged.",
-    responses=responses(200, nw.Page[nw.StaffUser], *READ),
-)
+@router.lists("/staff", "Network-wide staff users", NETWORK, nw.StaffUser)
 def list_network_staff(limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(lambda after: network.list_staff(router.caller(), None, limit, after), next_token)
+    return router.page(router.network.list_staff, None, limit=limit, next_token=next_token)
 
 
-@router.post(
-    "/staff",
-    summary="Add a network-wide staff user",
-    description=f"Central-office administrators. {STAFF_WRITE}",
-    responses=responses(201, nw.StaffUser, *WRITE, body=True),
-)
+@router.creates("/staff", "Add a network-wide staff user", NETWORK + UNIQUE, nw.StaffUser)
 def create_network_staff(body: nw.StaffBody):
-    return created(router.services.network.save_staff(router.caller(), None, body, create=True))
+    return created(router.network.save_staff(router.caller(), None, body, create=True))
 
 
-@router.get(
-    "/staff/<username>",
-    summary="A network-wide staff user",
-    description="Central-office administrators.",
-    responses=responses(200, nw.StaffUser, *READ),
-)
+@router.reads("/staff/<username>", "A network-wide staff user", NETWORK, nw.StaffUser)
 def get_network_staff(username: str):
-    return ok(router.services.network.get_staff(router.caller(), None, username))
+    return ok(router.network.get_staff(router.caller(), None, username))
 
 
-@router.put(
-    "/staff/<username>",
-    summary="Change a network-wide staff user",
-    description=f"Central-office administrators. {STAFF_WRITE}",
-    responses=responses(200, nw.StaffUser, *WRITE, body=True),
-)
+@router.changes("/staff/<username>", "Change a network-wide staff user", NETWORK + UNIQUE, nw.StaffUser)
 def put_network_staff(username: str, body: nw.StaffBody):
-    same("staff user", username, body.username)
-    return ok(router.services.network.save_staff(router.caller(), None, body, create=False))
+    return _save(None, username, body)
 
 
-@router.get(
-    "/members/<member>/staff",
-    summary="A member's staff users",
-    description="Member administrators. Paged.",
-    responses=responses(200, nw.Page[nw.StaffUser], *READ),
-)
+@router.lists("/members/<member>/staff", "A member's staff users", MEMBER, nw.StaffUser)
 def list_member_staff(member: str, limit: Limit = 50, next_token: Next = None):
-    network = router.services.network
-    return router.paged(lambda after: network.list_staff(router.caller(), member, limit, after), next_token)
+    return router.page(router.network.list_staff, member, limit=limit, next_token=next_token)
 
 
-@router.post(
-    "/members/<member>/staff",
-    summary="Add a staff user to a member",
-    description=f"Member administrators. {STAFF_WRITE}",
-    responses=responses(201, nw.StaffUser, *WRITE, body=True),
-)
+@router.creates("/members/<member>/staff", "Add a staff user to a member", MEMBER + UNIQUE, nw.StaffUser)
 def create_member_staff(member: str, body: nw.StaffBody):
-    return created(router.services.network.save_staff(router.caller(), member, body, create=True))
+    return created(router.network.save_staff(router.caller(), member, body, create=True))
 
 
-@router.get(
-    "/members/<member>/staff/<username>",
-    summary="A member's staff user",
-    description="Member administrators.",
-    responses=responses(200, nw.StaffUser, *READ),
-)
+@router.reads("/members/<member>/staff/<username>", "A member's staff user", MEMBER, nw.StaffUser)
 def get_member_staff(member: str, username: str):
-    return ok(router.services.network.get_staff(router.caller(), member, username))
+    return ok(router.network.get_staff(router.caller(), member, username))
 
 
-@router.put(
-    "/members/<member>/staff/<username>",
-    summary="Change roles or disable",
-    description=f"Member administrators. {STAFF_WRITE}",
-    responses=responses(200, nw.StaffUser, *WRITE, body=True),
+@router.changes(
+    "/members/<member>/staff/<username>", "Change roles or disable", MEMBER + UNIQUE, nw.StaffUser
 )
 def put_member_staff(member: str, username: str, body: nw.StaffBody):
+    return _save(member, username, body)
+
+
+def _save(member: str | None, username: str, body: nw.StaffBody):
     same("staff user", username, body.username)
-    return ok(router.services.network.save_staff(router.caller(), member, body, create=False))
+    return ok(router.network.save_staff(router.caller(), member, body, create=False))

@@ -3,7 +3,8 @@
     netzone feed push FILE --provider CODE [--wait]   drop a feed file into the feed bucket
     netzone feed status JOB [--json]                   a feed job's status and counts
     netzone feed check FILE [--json] [--max-rejects N] what ingest would accept and reject (offline)
-    netzone login USERNAME [--password P]              print a staff ID token for the network API
+    netzone login USERNAME [--password P] [--new-password N]
+                                                       print a staff ID token for the network API
 
 The same code talks to AWS and to the local stack: with `--stack NAME` (or NETZONE_STACK) it
 reads the stack's outputs from CloudFormation with your AWS credentials; otherwise it uses the
@@ -106,8 +107,9 @@ def push(target: Target, path: Path, provider: str, name: str | None = None) -> 
     return key, job_id_for(target.feed_bucket, key, head["ETag"])
 
 
-def login(target: Target, username: str, password: str) -> str:
-    """A staff user's ID token (what API Gateway's Cognito authorizer checks), by USER_PASSWORD_AUTH."""
+def login(target: Target, username: str, password: str, new_password: str | None = None) -> str:
+    """A staff user's ID token (what API Gateway's Cognito authorizer checks), by USER_PASSWORD_AUTH.
+    At the first sign-in (the temporary password Cognito sent), `new_password` becomes the user's own."""
     if not target.staff_client_id:
         raise CliError("the stack has no StaffUserPoolClientId output")
     cognito = boto3.client("cognito-idp")
@@ -122,9 +124,20 @@ def login(target: Target, username: str, password: str) -> str:
     except cognito.exceptions.UserNotFoundException as error:
         raise CliError("wrong username or password") from error
     if response.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
-        raise CliError(
-            "first sign-in: set a permanent password (Cognito hosted UI or admin-set-user-password)"
-        )
+        if not new_password:
+            raise CliError(
+                "first sign-in with the temporary password: choose your own with --new-password "
+                "(at least 12 characters with upper and lower case letters and a digit)"
+            )
+        try:
+            response = cognito.respond_to_auth_challenge(
+                ClientId=target.staff_client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=response["Session"],
+                ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+            )
+        except cognito.exceptions.InvalidPasswordException as error:
+            raise CliError(f"the new password is refused: {error.response['Error']['Message']}") from error
     if "AuthenticationResult" not in response:
         raise CliError(f"sign-in needs {response.get('ChallengeName')}, which this command does not handle")
     return response["AuthenticationResult"]["IdToken"]
@@ -180,13 +193,20 @@ def describe_report(report: dict, max_rejects: int) -> str:
         f"job {report['job_id']}  {report['status']}  provider {report['provider']}  "
         f"s3://{report['feed']['bucket']}/{report['feed']['key']}",
         f"  format {report['format'] or '-'}  feed mode {report['feed_mode'] or '-'}  "
-        f"records read {report['records_read']}  accounted {'yes' if report['accounted'] else 'NO'}",
+        + (
+            "no record read"  # a job that failed before reading (unknown provider, unreadable file)
+            if report["records_read"] is None
+            else f"records read {report['records_read']}  accounted {'yes' if report['accounted'] else 'NO'}"
+        ),
         f"  {counts}",
         f"  withdrawn because the full file no longer held them: {report['withdrawn_absent']}",
-        f"  read in {timings['reading_seconds']} s, finished in {timings['total_seconds']} s",
     ]
+    if timings["reading_seconds"] is not None:  # a job that failed before the end was not read
+        lines.append(f"  read in {timings['reading_seconds']} s, finished in {timings['total_seconds']} s")
     if report.get("error"):
         lines.append(f"  error: {report['error']}")
+    if report.get("records_file"):
+        lines.append(f"  each record's outcome and network record: {report['records_file']}")
     for reason, count in sorted(report["reject_reasons"].items(), key=lambda item: -item[1]):
         lines.append(f"  {count:>6} rejected: {reason}")
     for reject in report["rejects"][:max_rejects]:
@@ -288,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     login_cmd.add_argument("username")
     login_cmd.add_argument("--password", help="default: NETZONE_PASSWORD, else asked for")
+    login_cmd.add_argument(
+        "--new-password", help="at the first sign-in: your own password, replacing the temporary one"
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -310,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         target = resolve_target(args.stack)
         if args.command == "login":
             password = args.password or os.environ.get("NETZONE_PASSWORD") or getpass.getpass("password: ")
-            print(login(target, args.username, password))
+            print(login(target, args.username, password, args.new_password))
             return 0
         jobs = DynamoJobStore(target.jobs_table)
         if args.action == "push":

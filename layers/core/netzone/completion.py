@@ -11,7 +11,8 @@ on MatchQueue, so every step is retried and idempotent like a record batch:
    (its `seen_mark` is older than this file's, `batches.seen_mark`) is withdrawn; what a
    newer file of the provider already holds is kept. The last page completes the job.
 3. Completing writes `reports/<provider>/<file>.json` (counts, timings, every reject with its
-   position, source id and reason) and, when something was rejected,
+   position, source id and reason), `reports/<provider>/<file>.records.jsonl` (each accepted
+   record's outcome and the network record that holds it) and, when something was rejected,
    `rejects/<provider>/<file>` (the rejected records as sent, ready to fix and resend), then
    publishes `FeedCompleted` and marks the job completed (`completed_with_failures` when some
    records `failed`: record_match gave up on their batch, `netzone.dead_letters`). The event
@@ -37,7 +38,14 @@ from pydantic import BaseModel, Field
 from netzone import kbart, marc
 from netzone.batches import seen_mark
 from netzone.clock import now
-from netzone.jobs import MAX_REJECTS_FILE_BYTES, MAX_REPORT_REJECTS, FeedJob, RecordWarning, Reject
+from netzone.jobs import (
+    MAX_REJECTS_FILE_BYTES,
+    MAX_REPORT_REJECTS,
+    FeedJob,
+    FiledRecord,
+    RecordWarning,
+    Reject,
+)
 from netzone.screening import reason_kind
 
 # How a rejects file holds records of each feed format: extension, header, separator, footer.
@@ -73,6 +81,7 @@ class FinishingLedger(Protocol):
     def get(self, job_id: str, max_rejects: int = 100) -> FeedJob | None: ...
     def advance(self, job_id: str, from_status: str, to_status: str, **fields: object) -> bool: ...
     def all_rejects(self, job_id: str) -> Iterator[Reject]: ...
+    def all_filed(self, job_id: str) -> Iterator[FiledRecord]: ...
     def rejected_source_ids(self, job_id: str) -> set[str]: ...
     def all_warnings(self, job_id: str) -> Iterator[RecordWarning]: ...
     def count_withdrawn_absent(self, job_id: str, page: int, withdrawn: int) -> bool: ...
@@ -143,6 +152,11 @@ class StepSink(Protocol):
 def report_key(feed_key: str) -> str:
     """`feeds/<provider>/<file>` -> `reports/<provider>/<file>.json`."""
     return "reports/" + _under_feeds(feed_key) + ".json"
+
+
+def records_key(feed_key: str) -> str:
+    """`feeds/<provider>/<file>` -> `reports/<provider>/<file>.records.jsonl`."""
+    return "reports/" + _under_feeds(feed_key) + ".records.jsonl"
 
 
 def rejects_key(feed_key: str, fmt: str | None) -> str:
@@ -249,6 +263,7 @@ class FeedFinisher:
     def _write_report(self, job: FeedJob, completed_at: str) -> tuple[str, str | None]:
         layout = REJECTS_LAYOUT.get(job.format or "", ("dat", b"", b"\n", b""))
         _, header, separator, footer = layout
+        records_address = self._write_records(job)
         reasons: dict[str, int] = {}
         held = n = size = 0
         full = False  # the rejects file is at its cap: it holds the first rejected records, in order
@@ -281,6 +296,8 @@ class FeedFinisher:
                 "rejects_left_out": max(0, n - MAX_REPORT_REJECTS),
                 "rejects_file_left_out": n - held,
                 "reject_reasons": reasons,
+                # Each accepted record's outcome and network record, a JSON line each.
+                "records_file": records_address,
                 "warnings": warnings,
             }
             report.write(json.dumps(tail, ensure_ascii=False, indent=1)[2:].encode())
@@ -294,6 +311,17 @@ class FeedFinisher:
                     rejects_key(job.feed.key, job.format), raw, "application/octet-stream"
                 )
         return report_address, rejects_address
+
+    def _write_records(self, job: FeedJob) -> str | None:
+        """The records file: what became of every accepted record, one JSON line each
+        (position, source_id, outcome, network_record, review_task), streamed from the job."""
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as lines:
+            for filed in self.ledger.all_filed(job.job_id):
+                lines.write(filed.model_dump_json(exclude_none=True).encode() + b"\n")
+            if not lines.tell():
+                return None
+            lines.seek(0)
+            return self.reports.put(records_key(job.feed.key), lines, "application/x-ndjson")
 
     def _publish(self, job: FeedJob, report: str, rejects: str | None) -> None:
         detail = {

@@ -165,5 +165,5 @@ def contribute(
         member=code,
         provider=batch.provider,
         counts={name: result.counts.get(name, 0) for name in OUTCOMES},
-        records=[ContributedRecord(**filed) for filed in result.filed],
+        records=[ContributedRecord(**filed.model_dump()) for filed in result.filed],
     )

@@ -25,6 +25,7 @@ report cannot be written, say), the message stays in the dead-letter queue and i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
@@ -34,7 +35,7 @@ from netzone import marc
 from netzone.batches import PortfolioBatch, RecordBatch
 from netzone.clock import now
 from netzone.completion import JobStep
-from netzone.jobs import FINISHED, FeedJob, Reject
+from netzone.jobs import FINISHED, FeedJob, FiledRecord, Reject
 
 # What travels on MatchQueue: record batches, portfolio batches, and the steps finishing a job.
 MatchMessage = Annotated[RecordBatch | PortfolioBatch | JobStep, Field(discriminator="kind")]
@@ -71,7 +72,12 @@ class FailureLedger(Protocol):
     def failure(self, job_id: str, subject: str) -> tuple[int, str] | None: ...
     def batch_counted(self, job_id: str, seq: int) -> bool: ...
     def record_outcomes(
-        self, job_id: str, seq: int, counts: dict[str, int], rejects: list[Reject]
+        self,
+        job_id: str,
+        seq: int,
+        counts: dict[str, int],
+        rejects: list[Reject],
+        filed: Sequence[FiledRecord] = (),
     ) -> bool: ...
     def get(self, job_id: str, max_rejects: int = 100) -> FeedJob | None: ...
     def advance(self, job_id: str, from_status: str, to_status: str, **fields: object) -> bool: ...
@@ -140,7 +146,11 @@ class DeadLetterAccountant:
         failed = 0
         if not self.ledger.batch_counted(batch.job_id, batch.seq):
             rejects = failed_records(batch, self._reason(batch, "this record's batch"), job.format)
-            if self.ledger.record_outcomes(batch.job_id, batch.seq, {"failed": len(rejects)}, rejects):
+            filed = [
+                FiledRecord(position=r.position, source_id=r.source_id or "", outcome="failed")
+                for r in rejects
+            ]
+            if self.ledger.record_outcomes(batch.job_id, batch.seq, {"failed": len(rejects)}, rejects, filed):
                 failed = len(rejects)
         # The batch that gives the last record its outcome finishes the job, as in record_match.
         finished = self.finisher.step(JobStep(kind="finish", job_id=batch.job_id))

@@ -30,6 +30,7 @@ from netzone.jobs import (
     FeedJob,
     FeedMode,
     FeedRef,
+    FileRead,
     JobLedger,
     RecordWarning,
     Reject,
@@ -284,11 +285,13 @@ def ingest(
         return summary
     ledger.finish_reading(
         job_id,
-        summary.records_read,
-        summary.rejected,
-        reader.format,
-        summary.warned,
-        feed_mode=registered.feed_mode,
+        FileRead(
+            records_read=summary.records_read,
+            rejected=summary.rejected,
+            warned=summary.warned,
+            format=reader.format,
+            feed_mode=registered.feed_mode,
+        ),
     )
     return summary
 

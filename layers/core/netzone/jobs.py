@@ -11,7 +11,7 @@ hostile file holds.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -128,6 +128,47 @@ class FeedJob(BaseModel):
     rejects_key: str | None = None
 
 
+class FiledRecord(BaseModel):
+    """What became of one accepted record of a file: its outcome and the network record (cluster)
+    that holds it, or the review task that asks about it. The job keeps one list a batch; the
+    finished job's records file lists them all, so a provider can go from a record it sent to
+    the network record."""
+
+    position: int
+    source_id: str
+    outcome: Outcome
+    network_record: str | None = None
+    review_task: str | None = None
+
+    def packed(self) -> list[Any]:
+        return [self.position, self.source_id, self.outcome, self.network_record, self.review_task]
+
+    @classmethod
+    def unpacked(cls, row: list[Any]) -> FiledRecord:
+        position, source_id, outcome, network_record, review_task = row
+        return cls(
+            position=position,
+            source_id=source_id,
+            outcome=outcome,
+            network_record=network_record,
+            review_task=review_task,
+        )
+
+
+class FileRead(BaseModel):
+    """What reading a whole file found: the counts a job keeps once its last record is read."""
+
+    records_read: int
+    rejected: int
+    warned: int = 0
+    format: str
+    feed_mode: FeedMode = "incremental"
+
+    @property
+    def accepted(self) -> int:
+        return self.records_read - self.rejected
+
+
 class JobLedger(Protocol):
     """Where reading a file records its job: started, rejects and warnings, read, or failed."""
 
@@ -137,13 +178,5 @@ class JobLedger(Protocol):
 
     def add_rejects(self, job_id: str, rejects: list[Reject]) -> None: ...
     def add_warnings(self, job_id: str, warnings: list[RecordWarning]) -> None: ...
-    def finish_reading(
-        self,
-        job_id: str,
-        records_read: int,
-        rejected: int,
-        fmt: str,
-        warned: int = 0,
-        feed_mode: FeedMode = "incremental",
-    ) -> None: ...
+    def finish_reading(self, job_id: str, read: FileRead) -> None: ...
     def fail(self, job_id: str, reason: str) -> None: ...

@@ -32,7 +32,7 @@ from netzone import brief_records, catalog, kbart, marc
 from netzone.batches import BatchRecord, PortfolioBatch, PortfolioRow, RecordBatch, latest_mark, newer_mark
 from netzone.catalog import CatalogStore
 from netzone.clock import now
-from netzone.jobs import Outcome, Reject
+from netzone.jobs import FiledRecord, Outcome, Reject
 from netzone.record_filing import BatchResult, Filer
 from netzone.retry import retry_on_conflict
 
@@ -220,6 +220,14 @@ class PortfolioFiler:
                     Reject(position=row.position, source_id=row.portfolio_id, reason=reason or "not filed")
                 )
             result.counts[outcome] += 1
+            result.filed.append(
+                FiledRecord(
+                    position=row.position,
+                    source_id=row.portfolio_id,
+                    outcome=outcome,
+                    network_record=cluster_id,
+                )
+            )
             if cluster_id:
                 result.clusters.append(cluster_id)
         return result

@@ -44,7 +44,7 @@ from netzone.catalog import (
 from netzone.catalog_cache import CachingCatalogStore
 from netzone.clock import now
 from netzone.cluster_writer import ClusterWriter
-from netzone.jobs import Outcome, Reject
+from netzone.jobs import FiledRecord, Outcome, Reject
 from netzone.retry import retry_on_conflict
 
 Filed = tuple[Outcome, str | None, str | None]  # the outcome, the record's cluster, its review task
@@ -56,8 +56,7 @@ class BatchResult:
     rejects: list[Reject] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
-    # Per record, in batch order: position, source_id, outcome, network_record, review_task.
-    filed: list[dict] = field(default_factory=list)
+    filed: list[FiledRecord] = field(default_factory=list)  # per record, in batch order
 
     def add(self, position: int, source_id: str, filed: Filed) -> None:
         outcome, cluster_id, task_id = filed
@@ -66,13 +65,13 @@ class BatchResult:
             self.rejects.append(Reject(position=position, source_id=source_id, reason=reason))
         self.counts[outcome] += 1
         self.filed.append(
-            {
-                "position": position,
-                "source_id": source_id,
-                "outcome": outcome,
-                "network_record": cluster_id,
-                "review_task": task_id,
-            }
+            FiledRecord(
+                position=position,
+                source_id=source_id,
+                outcome=outcome,
+                network_record=cluster_id,
+                review_task=task_id,
+            )
         )
         if cluster_id:
             self.clusters.append(cluster_id)

@@ -198,4 +198,9 @@ class CheckReport(BaseModel):
 def reason_kind(reason: str) -> str:
     """A reject reason without its record-specific numbers (positions, byte offsets), for
     counting rejects by kind; three-digit numbers are kept: they are MARC tags."""
-    return re.sub(r"(?<![\w/-])(?:\d{1,2}|\d{4,})(?![\w-])", "N", reason.split(";", 1)[0])[:100]
+    return _RECORD_NUMBER.sub("N", reason.split(";", 1)[0])[:100]
+
+
+# A number of the record's own: one or two digits, four or more, or with thousands separators
+# ("byte 1,025", "9,999 bytes"); three digits alone are kept as a tag, and "ISO 2709" as a name.
+_RECORD_NUMBER = re.compile(r"(?<!ISO )(?<![\w/,-])(?:\d{1,3}(?:,\d{3})+|\d{1,2}|\d{4,})(?![\w-]|,\d)")

@@ -10,7 +10,8 @@ JOB#<job id> / FAILURE#<subject>   why record_match failed on a batch or step
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +26,7 @@ from netzone.adapters.dynamodb import (
     to_item,
 )
 from netzone.clock import now
-from netzone.jobs import OUTCOMES, FeedJob, FeedRef, RecordWarning, Reject
+from netzone.jobs import OUTCOMES, FeedJob, FeedRef, FiledRecord, FileRead, RecordWarning, Reject
 
 
 class DynamoJobStore(DynamoTable):
@@ -86,15 +87,7 @@ class DynamoJobStore(DynamoTable):
             ),
         )
 
-    def finish_reading(
-        self,
-        job_id: str,
-        records_read: int,
-        rejected: int,
-        fmt: str,
-        warned: int = 0,
-        feed_mode: str = "incremental",
-    ) -> None:
+    def finish_reading(self, job_id: str, read: FileRead) -> None:
         self.client.update_item(
             TableName=self.table,
             Key=self._key(job_id),
@@ -107,12 +100,12 @@ class DynamoJobStore(DynamoTable):
             ExpressionAttributeNames={"#status": "status", "#format": "format"},
             ExpressionAttributeValues=to_item(
                 {
-                    ":read": records_read,
-                    ":warned": warned,
-                    ":rejected": rejected,
-                    ":accepted": records_read - rejected,
-                    ":format": fmt,
-                    ":mode": feed_mode,
+                    ":read": read.records_read,
+                    ":warned": read.warned,
+                    ":rejected": read.rejected,
+                    ":accepted": read.accepted,
+                    ":format": read.format,
+                    ":mode": read.feed_mode,
                     ":now": now(),
                     ":zero": 0,
                     ":reading": "reading",
@@ -130,13 +123,31 @@ class DynamoJobStore(DynamoTable):
             ExpressionAttributeValues=to_item({":failed": "failed", ":reason": reason, ":now": now()}),
         )
 
-    def record_outcomes(self, job_id: str, seq: int, counts: dict[str, int], rejects: list[Reject]) -> bool:
-        """Count one batch's outcomes exactly once; False when this batch was counted before."""
+    def record_outcomes(
+        self,
+        job_id: str,
+        seq: int,
+        counts: dict[str, int],
+        rejects: list[Reject],
+        filed: Sequence[FiledRecord] = (),
+    ) -> bool:
+        """Count one batch's outcomes exactly once, keeping what became of each record on the
+        batch's marker; False when this batch was counted before."""
         if rejects:
             self.add_rejects(job_id, rejects)
         adds = {f"c_{name}": int(n) for name, n in counts.items() if n and name in OUTCOMES}
         adds["matched"] = sum(counts.values())
-        return self._add_once(job_id, {"sk": f"BATCH#{seq:08d}", "counted_at": now()}, adds)
+        marker: dict[str, Any] = {"sk": f"BATCH#{seq:08d}", "counted_at": now()}
+        if filed:  # ~60 bytes a record, 50 records a batch: far below an item's 400 KB
+            marker["filed"] = json.dumps([record.packed() for record in filed], separators=(",", ":"))
+        return self._add_once(job_id, marker, adds)
+
+    def all_filed(self, job_id: str) -> Iterator[FiledRecord]:
+        """What became of each accepted record of a job, batch by batch in feed order."""
+        request = self._under(job_id, "BATCH#") | {"ProjectionExpression": "filed"}
+        for item in query_all(self.client, request):
+            if "filed" in item:
+                yield from (FiledRecord.unpacked(row) for row in json.loads(item["filed"]["S"]))
 
     def _add_once(self, job_id: str, marker: dict[str, Any], adds: dict[str, int]) -> bool:
         """Add to the job's counters and put `marker` under the job in one transaction, unless

@@ -13,3 +13,12 @@ class Level(NamedTuple):
     level: str
     detail: str
     conflict: bool = False
+
+
+def banded(feature: str, similarity: float, detail: str, bands: tuple[tuple[float, str], ...]) -> Level:
+    """The level of the first band (threshold, level), highest first, that the similarity reaches;
+    "differ" below them all."""
+    for threshold, level in bands:
+        if similarity >= threshold:
+            return Level(feature, level, detail)
+    return Level(feature, "differ", detail)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netzone.matching.levels import Level
+from netzone.matching.levels import Level, banded
 from netzone.matching.profiles import Profile
 from netzone.matching.similarity import jaccard, prefix_similarity
 
@@ -140,11 +140,7 @@ def title(a: Profile, b: Profile) -> Level:
     )
     if len(shorter) >= 8 and prefix_similarity(shorter, longer_full) >= 0.8:
         return Level("title", "contained", detail)
-    if similarity >= 0.6:
-        return Level("title", "similar", detail)
-    if similarity >= 0.35:
-        return Level("title", "weak", detail)
-    return Level("title", "differ", detail)
+    return banded("title", similarity, detail, ((0.6, "similar"), (0.35, "weak")))
 
 
 def full_title(a: Profile, b: Profile) -> Level:
@@ -160,11 +156,7 @@ def full_title(a: Profile, b: Profile) -> Level:
     shorter, longer = sorted((a.full_title, b.full_title), key=len)
     if longer.startswith(shorter) or (len(shorter) >= 8 and prefix_similarity(shorter, longer) >= 0.85):
         return Level("full_title", "one_has_more", f"{longer[len(shorter) :][:40]!r} only in one")
-    if similarity >= 0.7:
-        return Level("full_title", "similar", detail)
-    if similarity >= 0.45:
-        return Level("full_title", "weak", detail)
-    return Level("full_title", "differ", detail)
+    return banded("full_title", similarity, detail, ((0.7, "similar"), (0.45, "weak")))
 
 
 def subtitle(a: Profile, b: Profile) -> Level:
@@ -180,9 +172,7 @@ def subtitle(a: Profile, b: Profile) -> Level:
         return Level("subtitle", "close", detail)
     if a.subtitle.startswith(b.subtitle) or b.subtitle.startswith(a.subtitle):
         return Level("subtitle", "truncated", detail)
-    if similarity >= 0.4:
-        return Level("subtitle", "similar", detail)
-    return Level("subtitle", "differ", detail)
+    return banded("subtitle", similarity, detail, ((0.4, "similar"),))
 
 
 def title_numbers(a: Profile, b: Profile) -> Level:
